@@ -1,0 +1,108 @@
+//! The document shell (server only) and the application root with its routes.
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Style, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+
+use crate::components::{demo_banner::DemoBanner, site_footer::SiteFooter, site_header::SiteHeader};
+use crate::i18n::*;
+use crate::model::SiteInfo;
+use crate::pages::{
+    documents::DocumentsPage, home::HomePage, invoices::InvoicesPage, login::LoginPage,
+    not_found::NotFound,
+};
+
+/// The HTML document around the application. Runs only on the server, once per page request.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::server::security::apply_page_csp();
+    view! {
+        <!DOCTYPE html>
+        <html>
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <HashedStylesheet options=options.clone() id="leptos" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The application root: brand, translations, layout and routes.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Read once on the server and carried to the browser inside the page, so hydration needs no
+    // extra request to know the tenant's brand.
+    let site = SharedValue::new(site_info).into_inner();
+    provide_context(site);
+
+    view! {
+        <I18nContextProvider>
+            <Layout />
+        </I18nContextProvider>
+    }
+}
+
+#[component]
+fn Layout() -> impl IntoView {
+    let i18n = use_i18n();
+    let site = expect_context::<SiteInfo>();
+    let brand_name = site.brand_name.clone();
+
+    // Effects run only in the browser, after hydration: the attribute tells tests (and curious
+    // people) that the page is interactive.
+    Effect::new(move |_| {
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Style>{format!(":root {{ --brand: {}; }}", site.brand_color)}</Style>
+        <Title formatter=move |page: String| {
+            if page.is_empty() { brand_name.clone() } else { format!("{page} · {brand_name}") }
+        } />
+        <Router>
+            <a class="skip-link" href="#main">
+                {t!(i18n, skip_to_content)}
+            </a>
+            {site.demo.then(|| view! { <DemoBanner /> })}
+            <SiteHeader />
+            <main id="main" tabindex="-1">
+                <Routes fallback=|| view! { <NotFound /> }>
+                    <Route path=path!("/") view=HomePage />
+                    <Route path=path!("/documents") view=DocumentsPage />
+                    <Route path=path!("/invoices") view=InvoicesPage />
+                    <Route path=path!("/login") view=LoginPage />
+                </Routes>
+            </main>
+            <SiteFooter />
+        </Router>
+    }
+}
+
+/// The portal's brand and mode. On the server it comes from the configuration; in the browser
+/// [`SharedValue`] reads the server's answer from the page, so this body never runs there.
+fn site_info() -> SiteInfo {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<crate::server::state::AppState>()
+            .map(|state| state.site_info())
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        SiteInfo::default()
+    }
+}

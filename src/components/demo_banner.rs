@@ -1,0 +1,14 @@
+use leptos::prelude::*;
+
+use crate::i18n::*;
+
+/// A banner on every page in demo mode, so nobody mistakes invented data for real documents.
+#[component]
+pub fn DemoBanner() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <p class="demo-banner" role="note">
+            {t!(i18n, demo_banner)}
+        </p>
+    }
+}

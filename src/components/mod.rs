@@ -1,0 +1,8 @@
+//! Reusable UI pieces.
+
+pub mod demo_banner;
+pub mod error_view;
+pub mod http_status;
+pub mod locale_switch;
+pub mod site_footer;
+pub mod site_header;

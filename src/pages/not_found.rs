@@ -1,0 +1,16 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::components::error_view::ErrorView;
+use crate::error::AppError;
+use crate::i18n::*;
+
+/// Every path that matches no route: the not-found page, with status 404.
+#[component]
+pub fn NotFound() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <Title text=move || t_string!(i18n, not_found_title).to_string() />
+        <ErrorView error=AppError::NotFound />
+    }
+}

@@ -1,0 +1,90 @@
+//! The HTTP router: plain routes, static assets, Leptos pages and server functions, and the
+//! middleware around all of them. A plain function, so tests drive it without opening a port.
+
+
+
+use axum::{
+    http::{header, HeaderValue, Request},
+    middleware,
+    routing::{get, post},
+    Router,
+};
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower::ServiceBuilder;
+use tower_http::{
+    compression::CompressionLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    services::ServeDir,
+    set_header::SetResponseHeaderLayer,
+    trace::{DefaultOnResponse, TraceLayer},
+};
+use tracing::Level;
+
+use crate::app::{shell, App};
+use crate::server::{health, locale, security, state::AppState};
+
+pub fn router(state: AppState) -> Router {
+    let options = state.leptos_options.clone();
+    let policy = security::SecurityPolicy::new(&state.config);
+    let routes = generate_route_list(App);
+
+    // Hashed file names change with their content, so browsers may keep them for a year.
+    // Without hashing (a plain `cargo leptos build` during development) they must revalidate.
+    let pkg_cache = HeaderValue::from_static(if options.hash_files {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    });
+    let pkg_dir = format!("{}/{}", options.site_root, options.site_pkg_dir);
+    let pkg = ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, pkg_cache))
+        .service(ServeDir::new(pkg_dir).precompressed_br().precompressed_gzip());
+
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/locale", post(locale::set_locale))
+        .nest_service(&format!("/{}", options.site_pkg_dir), pkg)
+        .leptos_routes_with_context(&state, routes, || (), {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn_with_state(
+            policy.clone(),
+            security::same_origin_only,
+        ))
+        .layer(middleware::from_fn_with_state(
+            policy,
+            security::security_headers,
+        ))
+        .layer(CompressionLayer::new())
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(request_span)
+                        .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                )
+                .layer(PropagateRequestIdLayer::x_request_id()),
+        )
+        .with_state(state)
+}
+
+/// One span per request, named by its id. Only the path is recorded: query strings can carry
+/// sign-in and link tokens, which must never reach a log.
+fn request_span<B>(request: &Request<B>) -> tracing::Span {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!(
+        "request",
+        id = %id,
+        method = %request.method(),
+        path = %request.uri().path(),
+    )
+}
+

@@ -1,0 +1,217 @@
+//! Router-level tests: the whole HTTP stack, driven without opening a port.
+#![cfg(feature = "ssr")]
+
+use std::collections::HashMap;
+
+use axum::{
+    body::Body,
+    http::{header, Request, StatusCode},
+    Router,
+};
+use folio::server::{router, AppState, Config};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+fn app_with(vars: &[(&str, &str)]) -> Router {
+    let map: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let config = Config::from_lookup(|name| map.get(name).cloned()).expect("valid test config");
+    router(AppState::new(config))
+}
+
+fn app() -> Router {
+    app_with(&[
+        ("FOLIO_BRAND_NAME", "Acme Rentals"),
+        ("FOLIO_BRAND_COLOR", "#aa3300"),
+    ])
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+async fn send(app: Router, request: Request<Body>) -> Answer {
+    let response = app.oneshot(request).await.expect("router answers");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    Answer {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+async fn get(app: Router, path: &str, headers: &[(&str, &str)]) -> Answer {
+    let mut request = Request::get(path);
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    send(app, request.body(Body::empty()).unwrap()).await
+}
+
+#[tokio::test]
+async fn home_answers_200_with_the_shell_and_the_brand() {
+    let answer = get(app(), "/", &[]).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert!(answer.body.starts_with("<!DOCTYPE html>"), "{}", answer.body);
+    assert!(answer.body.contains(r#"<html lang="en""#));
+    assert!(answer.body.contains("Acme Rentals"));
+    assert!(answer.body.contains("--brand: #aa3300"));
+    for label in ["Overview", "Documents", "Invoices", "Sign in"] {
+        assert!(answer.body.contains(label), "missing nav entry {label}");
+    }
+    assert!(answer.body.contains("/pkg/folio"), "hydration scripts are linked");
+}
+
+#[tokio::test]
+async fn accept_language_chooses_german() {
+    let answer = get(app(), "/", &[("accept-language", "de-DE,de;q=0.9,en;q=0.5")]).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert!(answer.body.contains(r#"<html lang="de""#));
+    assert!(answer.body.contains("Übersicht"));
+    assert!(answer.body.contains("Ihre Dokumente an einem Ort"));
+}
+
+#[tokio::test]
+async fn the_language_cookie_wins_over_accept_language() {
+    let answer = get(
+        app(),
+        "/",
+        &[("accept-language", "de"), ("cookie", "i18n_pref_locale=en")],
+    )
+    .await;
+    assert!(answer.body.contains(r#"<html lang="en""#));
+    assert!(answer.body.contains("Your documents in one place"));
+}
+
+#[tokio::test]
+async fn unknown_paths_answer_404_with_the_not_found_page() {
+    let answer = get(app(), "/no/such/page", &[]).await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND);
+    assert!(answer.body.contains("Page not found"));
+    assert!(answer.body.contains("Acme Rentals"), "the 404 page keeps the shell");
+}
+
+#[tokio::test]
+async fn pages_for_signed_in_customers_answer_401_with_a_sign_in_prompt() {
+    for path in ["/documents", "/invoices"] {
+        let answer = get(app(), path, &[("accept-language", "de")]).await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{path}");
+        assert!(answer.body.contains("Bitte melden Sie sich an"), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn pages_carry_the_security_headers_with_a_fresh_nonce() {
+    let first = get(app(), "/", &[]).await;
+    let csp = first.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap().to_owned();
+    assert!(csp.contains("frame-ancestors 'none'"));
+    assert!(csp.contains("'wasm-unsafe-eval'"));
+    assert!(!csp.contains("unsafe-inline"));
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a nonce in the CSP");
+    assert!(nonce.len() >= 16);
+    assert!(
+        first.body.contains(&format!(r#"nonce="{nonce}""#)),
+        "inline scripts carry the CSP's nonce"
+    );
+    assert_eq!(first.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    assert_eq!(first.headers[header::X_FRAME_OPTIONS], "DENY");
+    assert_eq!(first.headers[header::REFERRER_POLICY], "strict-origin-when-cross-origin");
+    assert!(first.headers.get("x-request-id").is_some());
+    assert!(first.headers.get(header::STRICT_TRANSPORT_SECURITY).is_none());
+
+    let second = get(app(), "/", &[]).await;
+    assert_ne!(
+        second.headers[header::CONTENT_SECURITY_POLICY], first.headers[header::CONTENT_SECURITY_POLICY],
+        "every page gets its own nonce"
+    );
+}
+
+#[tokio::test]
+async fn non_page_responses_get_a_locked_down_csp_and_https_gets_hsts() {
+    let app = app_with(&[("FOLIO_PUBLIC_URL", "https://docs.example.com")]);
+    let answer = get(app, "/healthz", &[]).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.body, "ok");
+    let csp = answer.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(csp.starts_with("default-src 'none'"));
+    assert!(answer.headers.get(header::STRICT_TRANSPORT_SECURITY).is_some());
+}
+
+#[tokio::test]
+async fn pages_are_compressed_when_the_browser_accepts_it() {
+    let answer = get(app(), "/", &[("accept-encoding", "gzip")]).await;
+    assert_eq!(answer.headers[header::CONTENT_ENCODING], "gzip");
+}
+
+fn post_form(path: &str, body: &str, headers: &[(&str, &str)]) -> Request<Body> {
+    let mut request = Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    request.body(Body::from(body.to_owned())).unwrap()
+}
+
+#[tokio::test]
+async fn the_language_form_sets_the_cookie_and_goes_back() {
+    let answer = send(
+        app(),
+        post_form(
+            "/locale",
+            "lang=de&next=%2Fdocuments%3Ftype%3Dinvoice",
+            &[("origin", "http://127.0.0.1:3000")],
+        ),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER);
+    assert_eq!(answer.headers[header::LOCATION], "/documents?type=invoice");
+    let cookie = answer.headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(cookie.starts_with("i18n_pref_locale=de;"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"));
+}
+
+#[tokio::test]
+async fn the_language_form_never_redirects_off_site() {
+    let answer = send(app(), post_form("/locale", "lang=en&next=%2F%2Fevil.example", &[])).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER);
+    assert_eq!(answer.headers[header::LOCATION], "/");
+}
+
+#[tokio::test]
+async fn the_language_form_refuses_unknown_languages() {
+    let answer = send(app(), post_form("/locale", "lang=xx&next=%2F", &[])).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn cross_origin_posts_are_refused() {
+    for headers in [
+        &[("origin", "https://evil.example")][..],
+        &[("sec-fetch-site", "cross-site"), ("origin", "https://evil.example")][..],
+    ] {
+        let answer = send(app(), post_form("/locale", "lang=de&next=%2F", headers)).await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN);
+        assert!(answer.headers.get(header::SET_COOKIE).is_none());
+    }
+}
+
+#[test]
+fn a_bad_environment_variable_stops_start_up_naming_it() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_folio"))
+        .env("FOLIO_ADDR", "not-an-address")
+        .output()
+        .expect("the folio binary runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "one clear line: {stderr}");
+    assert!(stderr.contains("FOLIO_ADDR"), "{stderr}");
+}
