@@ -7,7 +7,9 @@ use leptos_router::{
     path,
 };
 
-use crate::components::{demo_banner::DemoBanner, site_footer::SiteFooter, site_header::SiteHeader};
+use crate::components::{
+    demo_banner::DemoBanner, site_footer::SiteFooter, site_header::SiteHeader,
+};
 use crate::i18n::*;
 use crate::model::SiteInfo;
 use crate::pages::{

@@ -58,19 +58,31 @@ async fn get(app: Router, path: &str, headers: &[(&str, &str)]) -> Answer {
 async fn home_answers_200_with_the_shell_and_the_brand() {
     let answer = get(app(), "/", &[]).await;
     assert_eq!(answer.status, StatusCode::OK);
-    assert!(answer.body.starts_with("<!DOCTYPE html>"), "{}", answer.body);
+    assert!(
+        answer.body.starts_with("<!DOCTYPE html>"),
+        "{}",
+        answer.body
+    );
     assert!(answer.body.contains(r#"<html lang="en""#));
     assert!(answer.body.contains("Acme Rentals"));
     assert!(answer.body.contains("--brand: #aa3300"));
     for label in ["Overview", "Documents", "Invoices", "Sign in"] {
         assert!(answer.body.contains(label), "missing nav entry {label}");
     }
-    assert!(answer.body.contains("/pkg/folio"), "hydration scripts are linked");
+    assert!(
+        answer.body.contains("/pkg/folio"),
+        "hydration scripts are linked"
+    );
 }
 
 #[tokio::test]
 async fn accept_language_chooses_german() {
-    let answer = get(app(), "/", &[("accept-language", "de-DE,de;q=0.9,en;q=0.5")]).await;
+    let answer = get(
+        app(),
+        "/",
+        &[("accept-language", "de-DE,de;q=0.9,en;q=0.5")],
+    )
+    .await;
     assert_eq!(answer.status, StatusCode::OK);
     assert!(answer.body.contains(r#"<html lang="de""#));
     assert!(answer.body.contains("Übersicht"));
@@ -94,7 +106,10 @@ async fn unknown_paths_answer_404_with_the_not_found_page() {
     let answer = get(app(), "/no/such/page", &[]).await;
     assert_eq!(answer.status, StatusCode::NOT_FOUND);
     assert!(answer.body.contains("Page not found"));
-    assert!(answer.body.contains("Acme Rentals"), "the 404 page keeps the shell");
+    assert!(
+        answer.body.contains("Acme Rentals"),
+        "the 404 page keeps the shell"
+    );
 }
 
 #[tokio::test]
@@ -109,7 +124,10 @@ async fn pages_for_signed_in_customers_answer_401_with_a_sign_in_prompt() {
 #[tokio::test]
 async fn pages_carry_the_security_headers_with_a_fresh_nonce() {
     let first = get(app(), "/", &[]).await;
-    let csp = first.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap().to_owned();
+    let csp = first.headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(csp.contains("frame-ancestors 'none'"));
     assert!(csp.contains("'wasm-unsafe-eval'"));
     assert!(!csp.contains("unsafe-inline"));
@@ -125,13 +143,20 @@ async fn pages_carry_the_security_headers_with_a_fresh_nonce() {
     );
     assert_eq!(first.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
     assert_eq!(first.headers[header::X_FRAME_OPTIONS], "DENY");
-    assert_eq!(first.headers[header::REFERRER_POLICY], "strict-origin-when-cross-origin");
+    assert_eq!(
+        first.headers[header::REFERRER_POLICY],
+        "strict-origin-when-cross-origin"
+    );
     assert!(first.headers.get("x-request-id").is_some());
-    assert!(first.headers.get(header::STRICT_TRANSPORT_SECURITY).is_none());
+    assert!(first
+        .headers
+        .get(header::STRICT_TRANSPORT_SECURITY)
+        .is_none());
 
     let second = get(app(), "/", &[]).await;
     assert_ne!(
-        second.headers[header::CONTENT_SECURITY_POLICY], first.headers[header::CONTENT_SECURITY_POLICY],
+        second.headers[header::CONTENT_SECURITY_POLICY],
+        first.headers[header::CONTENT_SECURITY_POLICY],
         "every page gets its own nonce"
     );
 }
@@ -142,9 +167,14 @@ async fn non_page_responses_get_a_locked_down_csp_and_https_gets_hsts() {
     let answer = get(app, "/healthz", &[]).await;
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(answer.body, "ok");
-    let csp = answer.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    let csp = answer.headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap();
     assert!(csp.starts_with("default-src 'none'"));
-    assert!(answer.headers.get(header::STRICT_TRANSPORT_SECURITY).is_some());
+    assert!(answer
+        .headers
+        .get(header::STRICT_TRANSPORT_SECURITY)
+        .is_some());
 }
 
 #[tokio::test]
@@ -154,7 +184,8 @@ async fn pages_are_compressed_when_the_browser_accepts_it() {
 }
 
 fn post_form(path: &str, body: &str, headers: &[(&str, &str)]) -> Request<Body> {
-    let mut request = Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    let mut request =
+        Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
     for (k, v) in headers {
         request = request.header(*k, *v);
     }
@@ -181,7 +212,11 @@ async fn the_language_form_sets_the_cookie_and_goes_back() {
 
 #[tokio::test]
 async fn the_language_form_never_redirects_off_site() {
-    let answer = send(app(), post_form("/locale", "lang=en&next=%2F%2Fevil.example", &[])).await;
+    let answer = send(
+        app(),
+        post_form("/locale", "lang=en&next=%2F%2Fevil.example", &[]),
+    )
+    .await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER);
     assert_eq!(answer.headers[header::LOCATION], "/");
 }
@@ -196,7 +231,10 @@ async fn the_language_form_refuses_unknown_languages() {
 async fn cross_origin_posts_are_refused() {
     for headers in [
         &[("origin", "https://evil.example")][..],
-        &[("sec-fetch-site", "cross-site"), ("origin", "https://evil.example")][..],
+        &[
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "https://evil.example"),
+        ][..],
     ] {
         let answer = send(app(), post_form("/locale", "lang=de&next=%2F", headers)).await;
         assert_eq!(answer.status, StatusCode::FORBIDDEN);

@@ -105,11 +105,18 @@ impl Config {
     /// Reads the configuration through `lookup`, which answers a variable's value. Empty values
     /// count as unset.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
 
         let addr = match get("FOLIO_ADDR") {
             Some(v) => v.parse::<SocketAddr>().map_err(|_| {
-                err("FOLIO_ADDR", format!("expected host:port such as 127.0.0.1:3000, got {v:?}"))
+                err(
+                    "FOLIO_ADDR",
+                    format!("expected host:port such as 127.0.0.1:3000, got {v:?}"),
+                )
             })?,
             None => SocketAddr::from(([127, 0, 0, 1], 3000)),
         };
@@ -164,7 +171,9 @@ impl Config {
                 {
                     return Err(err(
                         "FLEXPORTAL_BASE_URL",
-                        format!("expected a URL such as https://api-eu.flexportal.io, got {base_url:?}"),
+                        format!(
+                            "expected a URL such as https://api-eu.flexportal.io, got {base_url:?}"
+                        ),
                     ));
                 }
                 Upstream::Tenant {
@@ -239,7 +248,8 @@ impl PublicUrl {
     /// Accepts `http(s)://host[:port]` with an optional trailing slash, nothing more: Folio is
     /// served from the root of its host.
     pub fn parse(value: &str) -> Result<Self, String> {
-        let problem = || format!("expected an origin such as https://docs.example.com, got {value:?}");
+        let problem =
+            || format!("expected an origin such as https://docs.example.com, got {value:?}");
         let uri = http::Uri::from_str(value.trim_end_matches('/')).map_err(|_| problem())?;
         let https = match uri.scheme_str() {
             Some("https") => true,
@@ -247,7 +257,10 @@ impl PublicUrl {
             _ => return Err(problem()),
         };
         let authority = uri.authority().ok_or_else(problem)?;
-        if authority.as_str().contains('@') || !matches!(uri.path(), "" | "/") || uri.query().is_some() {
+        if authority.as_str().contains('@')
+            || !matches!(uri.path(), "" | "/")
+            || uri.query().is_some()
+        {
             return Err(problem());
         }
         Ok(PublicUrl {
@@ -286,8 +299,10 @@ mod tests {
     use super::*;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|name| map.get(name).cloned())
     }
 
@@ -337,7 +352,10 @@ mod tests {
             ("FLEXPORTAL_API_KEY", "sk_live_very_secret"),
         ])
         .unwrap();
-        let Upstream::Tenant { base_url, api_key, .. } = &c.upstream else {
+        let Upstream::Tenant {
+            base_url, api_key, ..
+        } = &c.upstream
+        else {
             panic!("expected a tenant");
         };
         assert_eq!(base_url, "https://api-eu.flexportal.io");

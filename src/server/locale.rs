@@ -29,7 +29,11 @@ pub async fn set_locale(State(state): State<AppState>, Form(form): Form<LocaleFo
     let Ok(locale) = Locale::from_str(&form.lang) else {
         return (StatusCode::BAD_REQUEST, "unknown language").into_response();
     };
-    let secure = if state.config.public_url.https { "; Secure" } else { "" };
+    let secure = if state.config.public_url.https {
+        "; Secure"
+    } else {
+        ""
+    };
     let cookie = format!(
         "{LOCALE_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax{secure}",
         locale.as_str()
@@ -61,8 +65,18 @@ mod tests {
 
     #[test]
     fn only_local_paths_are_followed() {
-        assert_eq!(local_path_or_root("/documents?type=invoice"), "/documents?type=invoice");
-        for bad in ["", "//evil.example", "https://evil.example", "/\\evil.example", "/a\nb", "documents"] {
+        assert_eq!(
+            local_path_or_root("/documents?type=invoice"),
+            "/documents?type=invoice"
+        );
+        for bad in [
+            "",
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "/a\nb",
+            "documents",
+        ] {
             assert_eq!(local_path_or_root(bad), "/", "{bad:?}");
         }
     }

@@ -1,8 +1,6 @@
 //! The HTTP router: plain routes, static assets, Leptos pages and server functions, and the
 //! middleware around all of them. A plain function, so tests drive it without opening a port.
 
-
-
 use axum::{
     http::{header, HeaderValue, Request},
     middleware,
@@ -37,8 +35,15 @@ pub fn router(state: AppState) -> Router {
     });
     let pkg_dir = format!("{}/{}", options.site_root, options.site_pkg_dir);
     let pkg = ServiceBuilder::new()
-        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, pkg_cache))
-        .service(ServeDir::new(pkg_dir).precompressed_br().precompressed_gzip());
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            pkg_cache,
+        ))
+        .service(
+            ServeDir::new(pkg_dir)
+                .precompressed_br()
+                .precompressed_gzip(),
+        );
 
     Router::new()
         .route("/healthz", get(health::healthz))
@@ -87,4 +92,3 @@ fn request_span<B>(request: &Request<B>) -> tracing::Span {
         path = %request.uri().path(),
     )
 }
-

@@ -91,7 +91,10 @@ pub async fn security_headers(
     headers
         .entry(header::REFERRER_POLICY)
         .or_insert(HeaderValue::from_static("strict-origin-when-cross-origin"));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(
         "cross-origin-opener-policy",
@@ -158,11 +161,26 @@ mod tests {
     #[test]
     fn same_origin_rules() {
         let o = "http://127.0.0.1:3000";
-        assert!(is_same_origin(&headers(&[("sec-fetch-site", "same-origin")]), o));
-        assert!(!is_same_origin(&headers(&[("sec-fetch-site", "cross-site")]), o));
-        assert!(!is_same_origin(&headers(&[("sec-fetch-site", "same-site")]), o));
-        assert!(is_same_origin(&headers(&[("origin", "http://127.0.0.1:3000")]), o));
-        assert!(!is_same_origin(&headers(&[("origin", "https://evil.example")]), o));
+        assert!(is_same_origin(
+            &headers(&[("sec-fetch-site", "same-origin")]),
+            o
+        ));
+        assert!(!is_same_origin(
+            &headers(&[("sec-fetch-site", "cross-site")]),
+            o
+        ));
+        assert!(!is_same_origin(
+            &headers(&[("sec-fetch-site", "same-site")]),
+            o
+        ));
+        assert!(is_same_origin(
+            &headers(&[("origin", "http://127.0.0.1:3000")]),
+            o
+        ));
+        assert!(!is_same_origin(
+            &headers(&[("origin", "https://evil.example")]),
+            o
+        ));
         assert!(!is_same_origin(&headers(&[("origin", "null")]), o));
         assert!(is_same_origin(&headers(&[]), o));
     }
@@ -178,7 +196,10 @@ mod tests {
 
     #[test]
     fn logo_origins() {
-        assert_eq!(https_origin("https://cdn.example/logo.svg").as_deref(), Some("https://cdn.example"));
+        assert_eq!(
+            https_origin("https://cdn.example/logo.svg").as_deref(),
+            Some("https://cdn.example")
+        );
         assert_eq!(https_origin("/logo.svg"), None);
     }
 }

@@ -10,7 +10,12 @@ pub fn init(config: &LogConfig) {
     let registry = tracing_subscriber::registry().with(filter);
     let installed = if config.json {
         registry
-            .with(fmt::layer().json().flatten_event(true).with_current_span(true))
+            .with(
+                fmt::layer()
+                    .json()
+                    .flatten_event(true)
+                    .with_current_span(true),
+            )
             .try_init()
     } else {
         registry.with(fmt::layer().compact()).try_init()

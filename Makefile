@@ -1,0 +1,51 @@
+# Folio's two commands:
+#   make run    set everything up, build, and serve Folio on http://127.0.0.1:3000 (demo mode)
+#   make test   set everything up and run every check and test
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+
+# wasm-opt from .tools/ (see scripts/setup.sh) and cargo-installed tools come first.
+export PATH := $(CURDIR)/.tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+# cargo-leptos passes these to every build it runs. The checks and tests below pass the same
+# values, so the dependencies that read them at compile time are built once, not twice.
+export LEPTOS_OUTPUT_NAME := folio
+export LEPTOS_SITE_ROOT := target/site
+export LEPTOS_SITE_PKG_DIR := pkg
+
+# cargo-leptos compiles debug builds with `--cfg erase_components` (much faster to compile); the
+# lint and test steps use the same flag so that they share those builds' dependencies.
+lint unit: export RUSTFLAGS := --cfg erase_components
+
+.PHONY: run test setup-run setup-test fmt-check lint unit build e2e clean
+
+run: setup-run
+	cargo leptos serve --release
+
+test: setup-test fmt-check lint unit build e2e
+	@echo "make test: every check passed"
+
+setup-run:
+	scripts/setup.sh run
+
+setup-test:
+	scripts/setup.sh test
+
+fmt-check:
+	cargo fmt --all --check
+
+lint:
+	cargo clippy --workspace --all-targets --features folio/ssr -- -D warnings
+	cargo clippy -p folio --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
+
+unit:
+	cargo test --workspace --features folio/ssr
+
+build:
+	cargo leptos build
+
+e2e:
+	cd end2end && npx playwright test
+
+clean:
+	cargo clean
+	rm -rf end2end/test-results

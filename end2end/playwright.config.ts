@@ -1,0 +1,54 @@
+import { defineConfig } from '@playwright/test';
+
+// The server under test: `make test` builds it and Playwright starts it on a port of its own, so
+// a `make run` on port 3000 does not get in the way.
+const port = process.env.FOLIO_E2E_PORT ?? '3100';
+const baseURL = process.env.FOLIO_E2E_URL ?? `http://127.0.0.1:${port}`;
+const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export default defineConfig({
+  testDir: './tests',
+  fullyParallel: true,
+  workers: process.env.CI ? 2 : undefined,
+  forbidOnly: !!process.env.CI,
+  reporter: [['list']],
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  use: {
+    baseURL,
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: chromium,
+      // This machine reaches no network beyond package registries: keep Chromium from trying.
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+  },
+  projects: [
+    { name: 'js', use: { browserName: 'chromium', javaScriptEnabled: true } },
+    { name: 'no-js', use: { browserName: 'chromium', javaScriptEnabled: false } },
+  ],
+  webServer: process.env.FOLIO_E2E_URL
+    ? undefined
+    : {
+        command: process.env.FOLIO_BIN ?? '../target/debug/folio',
+        url: `${baseURL}/healthz`,
+        reuseExistingServer: false,
+        timeout: 120_000,
+        stdout: 'pipe',
+        stderr: 'pipe',
+        env: {
+          FOLIO_ADDR: `127.0.0.1:${port}`,
+          FOLIO_PUBLIC_URL: baseURL,
+          LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? '../target/site',
+          FOLIO_LOG: 'warn',
+        },
+      },
+});
