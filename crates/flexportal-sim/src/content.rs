@@ -179,13 +179,11 @@ fn pdf_document(title: &str, lines: &[String]) -> Vec<u8> {
 
 /// A solid-colour RGB PNG with an uncompressed ("stored") zlib stream.
 fn png(width: u32, height: u32, rgb: [u8; 3]) -> Vec<u8> {
-    let mut raw = Vec::with_capacity(((width * 3 + 1) * height) as usize);
-    for _ in 0..height {
-        raw.push(0); // filter type: none
-        for _ in 0..width {
-            raw.extend_from_slice(&rgb);
-        }
-    }
+    // Each scanline: filter type 0 (none), then the pixels.
+    let row: Vec<u8> = std::iter::once(0)
+        .chain(rgb.iter().copied().cycle().take(width as usize * 3))
+        .collect();
+    let raw = row.repeat(height as usize);
     let mut zlib = vec![0x78, 0x01];
     let mut blocks = raw.chunks(65_535).peekable();
     while let Some(block) = blocks.next() {
@@ -262,7 +260,7 @@ fn jpeg_8x8_gray(gray: u8) -> Vec<u8> {
         bits.push((magnitude_bits >> i) & 1 == 1);
     }
     bits.push(false);
-    while bits.len() % 8 != 0 {
+    while !bits.len().is_multiple_of(8) {
         bits.push(true);
     }
     for byte_bits in bits.chunks(8) {

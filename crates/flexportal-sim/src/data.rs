@@ -1078,7 +1078,7 @@ impl Builder {
             created_at: iso_timestamp(created),
             updated_at: iso_timestamp(shipped.unwrap_or(created) + 3600),
             created_by: "api".to_owned(),
-            notes: (who == BUSINESS && self.orders.len() % 5 == 0)
+            notes: (who == BUSINESS && self.orders.len().is_multiple_of(5))
                 .then(|| "Deliver to loading dock B".to_owned()),
             extension_details,
             upgrade_details,
@@ -1154,7 +1154,7 @@ impl Builder {
         }
         if let Some(shipped) = shipped {
             let n = self.orders.len();
-            if n % 2 == 0 || who == BUSINESS {
+            if n.is_multiple_of(2) || who == BUSINESS {
                 self.file(
                     &order_id,
                     Some(&cust.customer_id),
@@ -1172,7 +1172,7 @@ impl Builder {
                     },
                 );
             }
-            if n % 3 == 0 || who == BUSINESS {
+            if n.is_multiple_of(3) || who == BUSINESS {
                 self.file(
                     &order_id,
                     Some(&cust.customer_id),
@@ -1413,7 +1413,7 @@ impl Builder {
             match n % 41 {
                 7 => "failed",
                 19 => "cancelled",
-                _ if y == ty && m + 1 == tm && n % 3 == 0 => "processing",
+                _ if y == ty && m + 1 == tm && n.is_multiple_of(3) => "processing",
                 _ => "paid",
             }
         };

@@ -35,7 +35,11 @@ async fn too_many_requests_for_the_next_n_calls() {
         assert_eq!(r.error_code(), "RATE_LIMITED");
     }
     assert_eq!(h.get("/v1/orders").await.status, StatusCode::OK);
-    assert_eq!(h.counters.get("GET /v1/orders"), 3, "refused calls still count as upstream calls");
+    assert_eq!(
+        h.counters.get("GET /v1/orders"),
+        3,
+        "refused calls still count as upstream calls"
+    );
 }
 
 #[tokio::test]
@@ -56,15 +60,25 @@ async fn faults_come_before_the_header_checks() {
     h.faults.fail_next_with_500(1);
     let r = h.get_anonymous("/v1/customers").await;
     assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert_eq!(h.get_anonymous("/v1/customers").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        h.get_anonymous("/v1/customers").await.status,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
 async fn hanging_calls_never_answer_in_time() {
     let h = Harness::new();
     h.faults.hang_next(1);
-    assert!(within(Duration::from_millis(300), h.get("/v1/customers")).await.is_none(), "the first call hangs");
-    let r = within(Duration::from_secs(5), h.get("/v1/customers")).await.expect("the second call answers");
+    assert!(
+        within(Duration::from_millis(300), h.get("/v1/customers"))
+            .await
+            .is_none(),
+        "the first call hangs"
+    );
+    let r = within(Duration::from_secs(5), h.get("/v1/customers"))
+        .await
+        .expect("the second call answers");
     assert_eq!(r.status, StatusCode::OK);
 }
 
@@ -74,7 +88,9 @@ async fn a_hang_can_be_bounded() {
     h.faults.set_hang_duration(Duration::from_millis(200));
     h.faults.hang_next(1);
     let start = Instant::now();
-    let r = within(Duration::from_secs(5), h.get("/v1/orders/ord_10001")).await.expect("answers after the hang");
+    let r = within(Duration::from_secs(5), h.get("/v1/orders/ord_10001"))
+        .await
+        .expect("answers after the hang");
     assert!(start.elapsed() >= Duration::from_millis(200));
     assert_eq!(r.status, StatusCode::OK);
 }
@@ -83,10 +99,19 @@ async fn a_hang_can_be_bounded() {
 async fn hanging_over_a_real_socket_and_shutdown_still_works() {
     let sim = Sim::demo().spawn("127.0.0.1:0").await.unwrap();
     sim.faults.hang_next(1);
-    assert!(within(Duration::from_millis(300), common::api_get(&sim, "/v1/orders")).await.is_none());
-    let r = within(Duration::from_secs(5), common::api_get(&sim, "/v1/orders")).await.unwrap();
+    assert!(within(
+        Duration::from_millis(300),
+        common::api_get(&sim, "/v1/orders")
+    )
+    .await
+    .is_none());
+    let r = within(Duration::from_secs(5), common::api_get(&sim, "/v1/orders"))
+        .await
+        .unwrap();
     assert_eq!(r.status, StatusCode::OK);
-    within(Duration::from_secs(5), sim.shutdown()).await.expect("shutdown does not wait for the hung call");
+    within(Duration::from_secs(5), sim.shutdown())
+        .await
+        .expect("shutdown does not wait for the hung call");
 }
 
 #[tokio::test]
@@ -118,7 +143,10 @@ async fn prose_mode_renames_file_and_subscription_fields() {
 async fn the_files_customer_filter_can_be_honoured() {
     let h = Harness::new();
     h.faults.set_honour_files_customer_id(true);
-    let r = h.get("/v1/files?customerId=cust_0002&limit=100").await.json();
+    let r = h
+        .get("/v1/files?customerId=cust_0002&limit=100")
+        .await
+        .json();
     let files = r["files"].as_array().unwrap();
     assert!(!files.is_empty());
     assert!(files.iter().all(|f| f["orderId"] == "ord_10001"));
@@ -129,8 +157,14 @@ async fn the_files_offset_can_be_ignored() {
     let h = Harness::new();
     h.faults.set_ignore_files_offset(true);
     let p1 = h.get("/v1/files?orderId=ord_10019&limit=100").await.json();
-    let p2 = h.get("/v1/files?orderId=ord_10019&limit=100&offset=100").await.json();
-    assert_eq!(p1["files"][0]["fileId"], p2["files"][0]["fileId"], "the same first id twice");
+    let p2 = h
+        .get("/v1/files?orderId=ord_10019&limit=100&offset=100")
+        .await
+        .json();
+    assert_eq!(
+        p1["files"][0]["fileId"], p2["files"][0]["fileId"],
+        "the same first id twice"
+    );
     assert_eq!(p2["offset"], json!(0));
 }
 
@@ -138,8 +172,16 @@ async fn the_files_offset_can_be_ignored() {
 async fn email_lookup_can_turn_ambiguous() {
     let h = Harness::new();
     h.faults.set_email_case_insensitive(true);
-    let r = h.get("/v1/customers?email=JO.BERG@example.com").await.json();
-    let ids: HashSet<&str> = r["customers"].as_array().unwrap().iter().map(|c| c["customerId"].as_str().unwrap()).collect();
+    let r = h
+        .get("/v1/customers?email=JO.BERG@example.com")
+        .await
+        .json();
+    let ids: HashSet<&str> = r["customers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["customerId"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, HashSet::from(["cust_0008", "cust_0009"]));
 }
 
@@ -164,7 +206,8 @@ async fn counters_are_per_endpoint_template() {
     h.get("/v1/files/file_200001").await;
     h.get("/v1/files/file_200002").await;
     h.get("/v1/files?orderId=ord_10001").await;
-    h.post_json("/v1/files/url", &json!({"fileId": "file_200001"})).await;
+    h.post_json("/v1/files/url", &json!({"fileId": "file_200001"}))
+        .await;
     h.get_anonymous("/v1/orders").await;
     assert_eq!(h.counters.get("GET /v1/files/{fileId}"), 2);
     assert_eq!(h.counters.get("GET /v1/files"), 1);
@@ -176,30 +219,63 @@ async fn counters_are_per_endpoint_template() {
 }
 
 async fn admin(h: &Harness, method: Method, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let req = Request::builder().method(method).uri(uri).header("content-type", "application/json");
-    let r = h.send(req.body(body.map_or_else(Body::empty, |b| Body::from(b.to_string()))).unwrap()).await;
-    let v = if r.body.is_empty() { Value::Null } else { r.json() };
+    let req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json");
+    let r = h
+        .send(
+            req.body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
+                .unwrap(),
+        )
+        .await;
+    let v = if r.body.is_empty() {
+        Value::Null
+    } else {
+        r.json()
+    };
     (r.status, v)
 }
 
 #[tokio::test]
 async fn admin_endpoints_flip_faults_at_run_time() {
     let h = Harness::with(Sim::demo().with_admin(true));
-    let (status, settings) = admin(&h, Method::POST, "/__sim/faults", Some(json!({"fail500Next": 1, "proseMode": true, "latencyMs": 5}))).await;
+    let (status, settings) = admin(
+        &h,
+        Method::POST,
+        "/__sim/faults",
+        Some(json!({"fail500Next": 1, "proseMode": true, "latencyMs": 5})),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(settings["fail500Next"], json!(1));
     assert_eq!(settings["proseMode"], json!(true));
-    assert_eq!(h.get("/v1/files/file_200001").await.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        h.get("/v1/files/file_200001").await.status,
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
     assert!(h.get("/v1/files/file_200001").await.json()["fileName"].is_string());
 
-    admin(&h, Method::POST, "/__sim/faults", Some(json!({"fail429Next": 1, "retryAfterSecs": 30}))).await;
+    admin(
+        &h,
+        Method::POST,
+        "/__sim/faults",
+        Some(json!({"fail429Next": 1, "retryAfterSecs": 30})),
+    )
+    .await;
     assert_eq!(h.get("/v1/orders").await.header("retry-after"), Some("30"));
 
     let (_, counters) = admin(&h, Method::GET, "/__sim/counters", None).await;
     assert_eq!(counters["total"], json!(3));
     assert_eq!(counters["byEndpoint"]["GET /v1/files/{fileId}"], json!(2));
 
-    let (status, _) = admin(&h, Method::POST, "/__sim/faults", Some(json!({"noSuchSwitch": true}))).await;
+    let (status, _) = admin(
+        &h,
+        Method::POST,
+        "/__sim/faults",
+        Some(json!({"noSuchSwitch": true})),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
     let (_, reset) = admin(&h, Method::POST, "/__sim/reset", None).await;
@@ -220,17 +296,48 @@ async fn admin_endpoints_flip_faults_at_run_time() {
 #[tokio::test]
 async fn admin_can_set_a_rate_limit_and_clear_it() {
     let h = Harness::with(Sim::demo().with_admin(true));
-    admin(&h, Method::POST, "/__sim/faults", Some(json!({"rateLimitPerMinute": 1}))).await;
+    admin(
+        &h,
+        Method::POST,
+        "/__sim/faults",
+        Some(json!({"rateLimitPerMinute": 1})),
+    )
+    .await;
     assert_eq!(h.get("/v1/customers").await.status, StatusCode::OK);
-    assert_eq!(h.get("/v1/customers").await.status, StatusCode::TOO_MANY_REQUESTS);
-    admin(&h, Method::POST, "/__sim/faults", Some(json!({"rateLimitPerMinute": null}))).await;
+    assert_eq!(
+        h.get("/v1/customers").await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    admin(
+        &h,
+        Method::POST,
+        "/__sim/faults",
+        Some(json!({"rateLimitPerMinute": null})),
+    )
+    .await;
     assert_eq!(h.get("/v1/customers").await.status, StatusCode::OK);
 }
 
 #[tokio::test]
 async fn admin_can_advance_the_clock() {
     let h = Harness::with(Sim::demo().with_admin(true));
-    let url = h.post_json("/v1/files/url", &json!({"fileId": "file_200001", "expiresInMinutes": 1})).await.json()["url"].as_str().unwrap().trim_start_matches("http://sim.test").to_owned();
-    admin(&h, Method::POST, "/__sim/faults", Some(json!({"clockOffsetSecs": 120}))).await;
+    let url = h
+        .post_json(
+            "/v1/files/url",
+            &json!({"fileId": "file_200001", "expiresInMinutes": 1}),
+        )
+        .await
+        .json()["url"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("http://sim.test")
+        .to_owned();
+    admin(
+        &h,
+        Method::POST,
+        "/__sim/faults",
+        Some(json!({"clockOffsetSecs": 120})),
+    )
+    .await;
     assert_eq!(h.get_anonymous(&url).await.status, StatusCode::FORBIDDEN);
 }
