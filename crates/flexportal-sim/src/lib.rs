@@ -4,6 +4,17 @@
 //! `Tenant-ID`, serves file bytes behind its own HMAC-signed expiring URLs, seeds a
 //! deterministic demo tenant, and can misbehave on request (see [`Faults`]).
 //!
+//! Admin endpoints (only with [`Sim::with_admin`]; no API headers needed):
+//!
+//! | Route | Effect |
+//! |---|---|
+//! | `GET /__sim/faults` | current [`FaultSettings`] |
+//! | `POST /__sim/faults` | apply a partial [`FaultPatch`] (camelCase JSON), returns the settings |
+//! | `POST /__sim/reset` | switch every fault off and zero the counters |
+//! | `GET /__sim/counters` | `{total, byEndpoint: {"GET /v1/orders": n, ...}}` |
+//! | `DELETE /__sim/counters` | zero the counters |
+//! | `GET /__sim/accounts` | the demo accounts ([`DemoAccount`]) |
+//!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
 //! let sim = flexportal_sim::Sim::demo().spawn("127.0.0.1:0").await?;
@@ -151,7 +162,8 @@ impl Sim {
     }
 }
 
-/// A sim serving on a loopback port.
+/// A sim serving on a loopback port. Dropping it stops the server, so keep it alive as long
+/// as clients need it.
 pub struct RunningSim {
     /// `http://127.0.0.1:PORT`, without a trailing slash or `/v1`.
     pub base_url: String,

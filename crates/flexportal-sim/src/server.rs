@@ -143,20 +143,20 @@ type Params = Query<HashMap<String, String>>;
 pub fn router(state: SimState) -> Router {
     let api = Router::new()
         .route("/v1/customers", get(list_customers))
-        .route("/v1/customers/{customer_id}", get(get_customer))
+        .route("/v1/customers/{customerId}", get(get_customer))
         .route("/v1/orders", get(list_orders))
-        .route("/v1/orders/{order_id}", get(get_order))
+        .route("/v1/orders/{orderId}", get(get_order))
         .route("/v1/subscriptions", get(list_subscriptions))
-        .route("/v1/subscriptions/{rental_id}", get(get_subscription))
+        .route("/v1/subscriptions/{subscriptionId}", get(get_subscription))
         .route("/v1/payments", get(list_payments))
-        .route("/v1/payments/{payment_id}", get(get_payment))
+        .route("/v1/payments/{paymentId}", get(get_payment))
         .route("/v1/files", get(list_files))
         .route("/v1/files/url", post(file_url))
-        .route("/v1/files/{file_id}", get(get_file))
+        .route("/v1/files/{fileId}", get(get_file))
         .layer(middleware::from_fn_with_state(state.clone(), api_guard));
     let mut app = Router::new()
         .merge(api)
-        .route("/storage/{file_id}", get(storage))
+        .route("/storage/{fileId}", get(storage))
         .fallback(|| async { ApiError::not_found("Route") });
     if state.0.admin {
         app = app
@@ -178,10 +178,7 @@ async fn api_guard(State(state): State<SimState>, req: Request, next: Next) -> R
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| req.uri().path().to_owned(), |p| p.as_str().to_owned());
-    state
-        .0
-        .counters
-        .hit(format!("{} {}", req.method(), display_route(&route)));
+    state.0.counters.hit(format!("{} {}", req.method(), route));
 
     let faults = &state.0.faults;
     let latency = faults.latency();
@@ -215,16 +212,6 @@ async fn api_guard(State(state): State<SimState>, req: Request, next: Next) -> R
         return e.into_response();
     }
     next.run(req).await
-}
-
-/// Route templates use the path parameter names of the OpenAPI document.
-fn display_route(route: &str) -> String {
-    route
-        .replace("{customer_id}", "{customerId}")
-        .replace("{order_id}", "{orderId}")
-        .replace("{rental_id}", "{subscriptionId}")
-        .replace("{payment_id}", "{paymentId}")
-        .replace("{file_id}", "{fileId}")
 }
 
 fn authorize(state: &SimState, headers: &HeaderMap) -> Result<(), ApiError> {
