@@ -1,0 +1,387 @@
+//! The client against the stand-in FlexPortal over real HTTP: every endpoint, paging, and every
+//! fault mode the sim can inject.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use flexportal::model::{FileType, OrderStatus};
+use flexportal::{Client, ClientConfig, Error, FileAction};
+use flexportal_sim::{RunningSim, Sim};
+use secrecy::SecretString;
+
+const BUSINESS: &str = "dana.fischer@example.com";
+
+async fn sim() -> RunningSim {
+    Sim::demo().spawn("127.0.0.1:0").await.expect("sim starts")
+}
+
+fn config(sim: &RunningSim) -> ClientConfig {
+    let mut config = ClientConfig::new(
+        sim.base_url.clone(),
+        sim.tenant_id.clone(),
+        SecretString::from(sim.api_key.clone()),
+    );
+    config.request_timeout = Duration::from_secs(5);
+    config
+}
+
+fn client(sim: &RunningSim) -> Client {
+    Client::new(config(sim)).unwrap()
+}
+
+async fn business_customer_id(client: &Client) -> String {
+    let found = client.customers_by_email(BUSINESS).await.unwrap();
+    assert_eq!(found.value.len(), 1);
+    found.value[0].customer_id.clone()
+}
+
+#[tokio::test]
+async fn customers_orders_and_their_pages() {
+    let sim = sim().await;
+    let client = client(&sim);
+
+    let found = client.customers_by_email(BUSINESS).await.unwrap();
+    let customer = &found.value[0];
+    assert_eq!(customer.email, BUSINESS);
+    assert!(customer.order_ids.len() >= 40);
+    let again = client.customer(&customer.customer_id).await.unwrap();
+    assert_eq!(again.value.email, BUSINESS);
+
+    let orders = client
+        .orders_of_customer(&customer.customer_id)
+        .await
+        .unwrap();
+    assert_eq!(orders.value.len(), customer.order_ids.len());
+    assert!(orders
+        .value
+        .iter()
+        .all(|o| o.customer.customer_id == customer.customer_id));
+    let order = client.order(&orders.value[0].order_id).await.unwrap();
+    assert_eq!(order.value.order_id, orders.value[0].order_id);
+    assert!(!order.value.items.is_empty());
+    assert_eq!(order.value.totals.currency.len(), 3);
+
+    // 160 rentals: more than one page of 100.
+    let rentals = client
+        .rentals_of_customer(&customer.customer_id)
+        .await
+        .unwrap();
+    assert!(rentals.value.len() > 100, "{} rentals", rentals.value.len());
+    let mut ids: Vec<_> = rentals.value.iter().map(|r| r.rental_id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(
+        ids.len(),
+        rentals.value.len(),
+        "no rental twice across pages"
+    );
+    assert!(sim.counters.get("GET /v1/subscriptions") >= 2);
+
+    let payments = client
+        .payments_of_customer(&customer.customer_id)
+        .await
+        .unwrap();
+    assert!(payments
+        .value
+        .iter()
+        .all(|p| p.customer_id == customer.customer_id));
+    assert!(payments.value.iter().all(|p| p.amount_due().is_some()));
+
+    assert_eq!(
+        client.customer("cust_nope").await.unwrap_err(),
+        Error::NotFound
+    );
+    assert_eq!(
+        client.order("../customers/cust_0001").await.unwrap_err(),
+        Error::NotFound
+    );
+}
+
+#[tokio::test]
+async fn files_page_by_offset_past_100() {
+    let sim = sim().await;
+    let client = client(&sim);
+    // ord_10019 holds 149 files: two pages.
+    let files = client.files_of_order("ord_10019").await.unwrap();
+    assert_eq!(files.value.len(), 149);
+    assert!(files
+        .value
+        .iter()
+        .all(|f| f.order_id.as_deref() == Some("ord_10019")));
+    assert_eq!(sim.counters.get("GET /v1/files"), 2);
+
+    let first = &files.value[0];
+    let meta = client.file(&first.file_id).await.unwrap();
+    assert_eq!(meta.value.file_id, first.file_id);
+    assert!(meta.value.file_size.unwrap() > 0);
+}
+
+#[tokio::test]
+async fn a_files_list_that_ignores_offset_stops() {
+    let sim = sim().await;
+    sim.faults.set_ignore_files_offset(true);
+    let client = client(&sim);
+    let files = client.files_of_order("ord_10019").await.unwrap();
+    assert_eq!(files.value.len(), 100, "the first page, once");
+    assert_eq!(sim.counters.get("GET /v1/files"), 2);
+}
+
+#[tokio::test]
+async fn every_file_type_decodes_and_unknown_types_are_kept() {
+    let sim = sim().await;
+    let client = client(&sim);
+    let id = business_customer_id(&client).await;
+    let orders = client.orders_of_customer(&id).await.unwrap();
+    let mut types = std::collections::BTreeSet::new();
+    for order in orders.value.iter() {
+        for file in client
+            .files_of_order(&order.order_id)
+            .await
+            .unwrap()
+            .value
+            .iter()
+        {
+            types.insert(file.file_type.clone());
+        }
+    }
+    for known in [
+        FileType::Contract,
+        FileType::Invoice,
+        FileType::Document,
+        FileType::Attachment,
+    ] {
+        assert!(types.contains(&known), "{known} missing");
+    }
+    assert!(types.iter().any(|t| matches!(t, FileType::Other(_))));
+}
+
+#[tokio::test]
+async fn signed_urls_serve_the_bytes() {
+    let sim = sim().await;
+    let client = client(&sim);
+    let files = client.files_of_order("ord_10001").await.unwrap();
+    let pdf = files
+        .value
+        .iter()
+        .find(|f| f.content_type.as_deref() == Some("application/pdf"))
+        .expect("a PDF");
+    let signed = client
+        .signed_url(&pdf.file_id, FileAction::Download, 5)
+        .await
+        .unwrap();
+    let expires = signed.expires_at.expect("an expiry").unix_seconds();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    assert!(
+        expires > now && expires <= now + 5 * 60 + 5,
+        "expires in about 5 minutes"
+    );
+
+    let bytes = reqwest::get(&signed.url).await.unwrap();
+    assert_eq!(bytes.headers()["content-type"], "application/pdf");
+    assert!(bytes.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment"));
+    assert!(bytes.bytes().await.unwrap().starts_with(b"%PDF"));
+
+    let err = client
+        .signed_url("file_nope", FileAction::View, 5)
+        .await
+        .unwrap_err();
+    assert_eq!(err, Error::NotFound);
+}
+
+#[tokio::test]
+async fn the_docs_alternate_field_names_decode() {
+    let sim = sim().await;
+    sim.faults.set_prose_mode(true);
+    let client = client(&sim);
+    let files = client.files_of_order("ord_10001").await.unwrap();
+    assert!(!files.value.is_empty());
+    for file in files.value.iter() {
+        assert!(file.filename.is_some(), "fileName read as filename");
+        assert!(file.content_type.is_some(), "mimeType read as contentType");
+        assert!(file.file_size.is_some(), "size read as fileSize");
+        assert!(
+            !matches!(file.file_type, FileType::Other(ref t) if t.is_empty()),
+            "fileType read"
+        );
+    }
+    let id = business_customer_id(&client).await;
+    let rentals = client.rentals_of_customer(&id).await.unwrap();
+    assert!(
+        !rentals.value.is_empty(),
+        "subscriptions/subscriptionId read as rentals/rentalId"
+    );
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_configuration_problems() {
+    let sim = sim().await;
+    let mut bad_key = config(&sim);
+    bad_key.api_key = SecretString::from("nope".to_owned());
+    let err = Client::new(bad_key)
+        .unwrap()
+        .customer("cust_0001")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Unauthorized { code } if code == "INVALID_TOKEN"),
+        "{err:?}"
+    );
+    assert!(err.is_configuration_problem());
+    assert!(!err.to_string().contains("nope"));
+
+    let mut bad_tenant = config(&sim);
+    bad_tenant.tenant_id = "bu_other".into();
+    let err = Client::new(bad_tenant)
+        .unwrap()
+        .customer("cust_0001")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Forbidden { code } if code == "NO_TENANT_ACCESS"),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_429_is_retried_after_retry_after_and_pauses_the_budget() {
+    let sim = sim().await;
+    sim.faults.fail_next_with_429(1, 1);
+    let client = client(&sim);
+    let started = Instant::now();
+    let customer = client.customer("cust_0002").await.unwrap();
+    assert_eq!(customer.value.customer_id, "cust_0002");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "waited for Retry-After"
+    );
+    let m = client.metrics();
+    assert_eq!((m.rate_limited, m.retries, m.upstream_requests), (1, 1, 2));
+    assert_eq!(sim.counters.total(), 2);
+}
+
+#[tokio::test]
+async fn a_long_retry_after_is_surfaced_not_waited_for() {
+    let sim = sim().await;
+    sim.faults.fail_next_with_429(1, 120);
+    let client = client(&sim);
+    let started = Instant::now();
+    let err = client.customer("cust_0002").await.unwrap_err();
+    assert_eq!(
+        err,
+        Error::RateLimited {
+            retry_after: Some(Duration::from_secs(120))
+        }
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+    // The budget now holds every caller back instead of hammering a limiting upstream.
+    let err = client.customer("cust_0003").await.unwrap_err();
+    assert!(matches!(err, Error::BudgetExhausted { .. }), "{err:?}");
+    assert_eq!(sim.counters.total(), 1);
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_then_surfaced() {
+    let sim = sim().await;
+    let client = client(&sim);
+    sim.faults.fail_next_with_500(2);
+    assert!(
+        client.customer("cust_0002").await.is_ok(),
+        "two 500s, then success"
+    );
+    assert_eq!(client.metrics().retries, 2);
+
+    sim.faults.fail_next_with_500(10);
+    let err = client.customer("cust_0003").await.unwrap_err();
+    assert_eq!(err, Error::Server { status: 500 });
+    assert_eq!(sim.counters.get("GET /v1/customers/{customerId}"), 3 + 3);
+}
+
+#[tokio::test]
+async fn a_hanging_upstream_is_cut_off_by_the_timeout() {
+    let sim = sim().await;
+    sim.faults.hang_next(1);
+    let mut config = config(&sim);
+    config.request_timeout = Duration::from_millis(300);
+    let client = Client::new(config).unwrap();
+    let started = Instant::now();
+    let err = client.customer("cust_0002").await.unwrap_err();
+    assert_eq!(err, Error::Timeout);
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn the_last_good_answer_is_served_marked_stale_when_the_upstream_fails() {
+    let sim = sim().await;
+    let mut config = config(&sim);
+    config.cache_ttl = Duration::from_millis(50);
+    let client = Client::new(config).unwrap();
+    let fresh = client.order("ord_10001").await.unwrap();
+    assert!(!fresh.stale);
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    sim.faults.fail_next_with_500(10);
+    let stale = client.order("ord_10001").await.unwrap();
+    assert!(stale.stale);
+    assert_eq!(stale.value.order_id, "ord_10001");
+    assert_eq!(client.metrics().stale_served, 1);
+}
+
+#[tokio::test]
+async fn two_hundred_concurrent_callers_never_exceed_the_budget() {
+    let sim = sim().await;
+    let mut config = config(&sim);
+    config.requests_per_minute = 20;
+    config.max_wait = Duration::from_millis(200);
+    let client = Client::new(config).unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let client = client.clone();
+        tasks.push(tokio::spawn(async move {
+            // Distinct keys: the cache cannot absorb them.
+            client.order(&format!("ord_{}", 10001 + i % 60)).await
+        }));
+    }
+    let mut ok = 0;
+    let mut over_budget = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(Error::BudgetExhausted { .. }) => over_budget += 1,
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(
+        sim.counters.total(),
+        20,
+        "exactly the budget reached the upstream"
+    );
+    assert!(
+        ok >= 20 && over_budget > 0,
+        "{ok} ok, {over_budget} refused"
+    );
+}
+
+#[tokio::test]
+async fn fifty_identical_concurrent_requests_make_one_upstream_call() {
+    let sim = sim().await;
+    sim.faults.set_latency(Duration::from_millis(100));
+    let client = Arc::new(client(&sim));
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        let client = client.clone();
+        tasks.push(tokio::spawn(async move {
+            client.orders_of_customer("cust_0003").await
+        }));
+    }
+    for task in tasks {
+        let orders = task.await.unwrap().unwrap();
+        assert!(orders
+            .value
+            .iter()
+            .all(|o| o.status != OrderStatus::Other(String::new())));
+    }
+    assert_eq!(sim.counters.get("GET /v1/orders"), 1);
+    assert_eq!(client.metrics().upstream_requests, 1);
+}
