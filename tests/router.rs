@@ -12,20 +12,21 @@ use folio::server::{router, AppState, Config};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
-fn app_with(vars: &[(&str, &str)]) -> Router {
+async fn app_with(vars: &[(&str, &str)]) -> Router {
     let map: HashMap<String, String> = vars
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     let config = Config::from_lookup(|name| map.get(name).cloned()).expect("valid test config");
-    router(AppState::new(config))
+    router(AppState::new(config).await.expect("state builds"))
 }
 
-fn app() -> Router {
+async fn app() -> Router {
     app_with(&[
         ("FOLIO_BRAND_NAME", "Acme Rentals"),
         ("FOLIO_BRAND_COLOR", "#aa3300"),
     ])
+    .await
 }
 
 struct Answer {
@@ -56,7 +57,7 @@ async fn get(app: Router, path: &str, headers: &[(&str, &str)]) -> Answer {
 
 #[tokio::test]
 async fn home_answers_200_with_the_shell_and_the_brand() {
-    let answer = get(app(), "/", &[]).await;
+    let answer = get(app().await, "/", &[]).await;
     assert_eq!(answer.status, StatusCode::OK);
     assert!(
         answer.body.starts_with("<!DOCTYPE html>"),
@@ -78,7 +79,7 @@ async fn home_answers_200_with_the_shell_and_the_brand() {
 #[tokio::test]
 async fn accept_language_chooses_german() {
     let answer = get(
-        app(),
+        app().await,
         "/",
         &[("accept-language", "de-DE,de;q=0.9,en;q=0.5")],
     )
@@ -92,7 +93,7 @@ async fn accept_language_chooses_german() {
 #[tokio::test]
 async fn the_language_cookie_wins_over_accept_language() {
     let answer = get(
-        app(),
+        app().await,
         "/",
         &[("accept-language", "de"), ("cookie", "i18n_pref_locale=en")],
     )
@@ -103,7 +104,7 @@ async fn the_language_cookie_wins_over_accept_language() {
 
 #[tokio::test]
 async fn unknown_paths_answer_404_with_the_not_found_page() {
-    let answer = get(app(), "/no/such/page", &[]).await;
+    let answer = get(app().await, "/no/such/page", &[]).await;
     assert_eq!(answer.status, StatusCode::NOT_FOUND);
     assert!(answer.body.contains("Page not found"));
     assert!(
@@ -115,7 +116,7 @@ async fn unknown_paths_answer_404_with_the_not_found_page() {
 #[tokio::test]
 async fn pages_for_signed_in_customers_answer_401_with_a_sign_in_prompt() {
     for path in ["/documents", "/invoices"] {
-        let answer = get(app(), path, &[("accept-language", "de")]).await;
+        let answer = get(app().await, path, &[("accept-language", "de")]).await;
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{path}");
         assert!(answer.body.contains("Bitte melden Sie sich an"), "{path}");
     }
@@ -123,7 +124,7 @@ async fn pages_for_signed_in_customers_answer_401_with_a_sign_in_prompt() {
 
 #[tokio::test]
 async fn pages_carry_the_security_headers_with_a_fresh_nonce() {
-    let first = get(app(), "/", &[]).await;
+    let first = get(app().await, "/", &[]).await;
     let csp = first.headers[header::CONTENT_SECURITY_POLICY]
         .to_str()
         .unwrap()
@@ -153,7 +154,7 @@ async fn pages_carry_the_security_headers_with_a_fresh_nonce() {
         .get(header::STRICT_TRANSPORT_SECURITY)
         .is_none());
 
-    let second = get(app(), "/", &[]).await;
+    let second = get(app().await, "/", &[]).await;
     assert_ne!(
         second.headers[header::CONTENT_SECURITY_POLICY],
         first.headers[header::CONTENT_SECURITY_POLICY],
@@ -163,7 +164,7 @@ async fn pages_carry_the_security_headers_with_a_fresh_nonce() {
 
 #[tokio::test]
 async fn non_page_responses_get_a_locked_down_csp_and_https_gets_hsts() {
-    let app = app_with(&[("FOLIO_PUBLIC_URL", "https://docs.example.com")]);
+    let app = app_with(&[("FOLIO_PUBLIC_URL", "https://docs.example.com")]).await;
     let answer = get(app, "/healthz", &[]).await;
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(answer.body, "ok");
@@ -179,7 +180,7 @@ async fn non_page_responses_get_a_locked_down_csp_and_https_gets_hsts() {
 
 #[tokio::test]
 async fn pages_are_compressed_when_the_browser_accepts_it() {
-    let answer = get(app(), "/", &[("accept-encoding", "gzip")]).await;
+    let answer = get(app().await, "/", &[("accept-encoding", "gzip")]).await;
     assert_eq!(answer.headers[header::CONTENT_ENCODING], "gzip");
 }
 
@@ -195,7 +196,7 @@ fn post_form(path: &str, body: &str, headers: &[(&str, &str)]) -> Request<Body> 
 #[tokio::test]
 async fn the_language_form_sets_the_cookie_and_goes_back() {
     let answer = send(
-        app(),
+        app().await,
         post_form(
             "/locale",
             "lang=de&next=%2Fdocuments%3Ftype%3Dinvoice",
@@ -213,7 +214,7 @@ async fn the_language_form_sets_the_cookie_and_goes_back() {
 #[tokio::test]
 async fn the_language_form_never_redirects_off_site() {
     let answer = send(
-        app(),
+        app().await,
         post_form("/locale", "lang=en&next=%2F%2Fevil.example", &[]),
     )
     .await;
@@ -223,7 +224,7 @@ async fn the_language_form_never_redirects_off_site() {
 
 #[tokio::test]
 async fn the_language_form_refuses_unknown_languages() {
-    let answer = send(app(), post_form("/locale", "lang=xx&next=%2F", &[])).await;
+    let answer = send(app().await, post_form("/locale", "lang=xx&next=%2F", &[])).await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
 }
 
@@ -236,7 +237,11 @@ async fn cross_origin_posts_are_refused() {
             ("origin", "https://evil.example"),
         ][..],
     ] {
-        let answer = send(app(), post_form("/locale", "lang=de&next=%2F", headers)).await;
+        let answer = send(
+            app().await,
+            post_form("/locale", "lang=de&next=%2F", headers),
+        )
+        .await;
         assert_eq!(answer.status, StatusCode::FORBIDDEN);
         assert!(answer.headers.get(header::SET_COOKIE).is_none());
     }
@@ -252,4 +257,27 @@ fn a_bad_environment_variable_stops_start_up_naming_it() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(stderr.lines().count(), 1, "one clear line: {stderr}");
     assert!(stderr.contains("FOLIO_ADDR"), "{stderr}");
+}
+
+#[tokio::test]
+async fn demo_mode_runs_the_stand_in_and_reports_it_ready() {
+    let answer = get(app().await, "/readyz", &[]).await;
+    assert!(
+        answer.body.contains(r#""name":"upstream","ok":true"#),
+        "{}",
+        answer.body
+    );
+
+    let answer = get(app().await, "/", &[]).await;
+    assert!(answer.body.contains("Demo mode"), "the demo banner shows");
+}
+
+#[tokio::test]
+async fn metrics_are_prometheus_text() {
+    let answer = get(app().await, "/metrics", &[]).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert!(answer
+        .body
+        .contains("# TYPE folio_upstream_requests_total counter"));
+    assert!(answer.body.contains("folio_upstream_cache_hits_total 0"));
 }

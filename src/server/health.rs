@@ -22,13 +22,19 @@ pub struct Check {
     ok: bool,
 }
 
-/// `/readyz`: Folio can serve pages: the built site is in place.
+/// `/readyz`: Folio can serve pages: the built site is in place and FlexPortal's host answers.
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
     let pkg = std::path::Path::new(&*state.leptos_options.site_root).join("pkg");
-    let checks = vec![Check {
-        name: "site",
-        ok: tokio::fs::metadata(&pkg).await.is_ok_and(|m| m.is_dir()),
-    }];
+    let checks = vec![
+        Check {
+            name: "site",
+            ok: tokio::fs::metadata(&pkg).await.is_ok_and(|m| m.is_dir()),
+        },
+        Check {
+            name: "upstream",
+            ok: state.upstream.client.reachable().await,
+        },
+    ];
     let ready = checks.iter().all(|c| c.ok);
     let status = if ready {
         StatusCode::OK
@@ -36,4 +42,63 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readines
         StatusCode::SERVICE_UNAVAILABLE
     };
     (status, Json(Readiness { ready, checks }))
+}
+
+/// `/metrics`: Prometheus text format.
+pub async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResponse {
+    let m = state.upstream.client.metrics();
+    let mut out = String::new();
+    for (name, help, value) in [
+        (
+            "folio_upstream_requests_total",
+            "Requests sent to FlexPortal, retries included.",
+            m.upstream_requests,
+        ),
+        (
+            "folio_upstream_cache_hits_total",
+            "Upstream reads answered from the cache.",
+            m.cache_hits,
+        ),
+        (
+            "folio_upstream_cache_misses_total",
+            "Upstream reads that went to FlexPortal.",
+            m.cache_misses,
+        ),
+        (
+            "folio_upstream_coalesced_total",
+            "Upstream reads that shared an identical read in flight.",
+            m.coalesced,
+        ),
+        (
+            "folio_upstream_stale_served_total",
+            "Reads answered with stale data because FlexPortal failed.",
+            m.stale_served,
+        ),
+        (
+            "folio_upstream_rate_limited_total",
+            "429 answers from FlexPortal.",
+            m.rate_limited,
+        ),
+        (
+            "folio_upstream_retries_total",
+            "Requests to FlexPortal sent again after a failure.",
+            m.retries,
+        ),
+        (
+            "folio_upstream_failures_total",
+            "Requests to FlexPortal that failed for good.",
+            m.failures,
+        ),
+    ] {
+        out.push_str(&format!(
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"
+        ));
+    }
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        out,
+    )
 }

@@ -8,6 +8,7 @@ pub mod router;
 pub mod security;
 pub mod state;
 pub mod telemetry;
+pub mod upstream;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -30,7 +31,13 @@ pub async fn run() -> ExitCode {
     telemetry::init(&config.log);
 
     let addr = config.addr;
-    let state = AppState::new(config);
+    let state = match AppState::new(config).await {
+        Ok(state) => state,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot start");
+            return ExitCode::FAILURE;
+        }
+    };
     let app = router(state);
 
     let listener = match tokio::net::TcpListener::bind(addr).await {

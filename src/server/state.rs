@@ -7,20 +7,25 @@ use leptos::config::LeptosOptions;
 
 use crate::model::SiteInfo;
 use crate::server::config::Config;
+use crate::server::upstream::{self, UpstreamHandle};
 
 /// Cheap to clone: everything inside is shared.
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub config: Arc<Config>,
+    pub upstream: UpstreamHandle,
 }
 
 impl AppState {
-    pub fn new(config: Config) -> Self {
-        Self {
+    /// Builds the state, connecting to FlexPortal (in demo mode: starting the stand-in).
+    pub async fn new(config: Config) -> std::io::Result<Self> {
+        let upstream = upstream::connect(&config).await?;
+        Ok(Self {
             leptos_options: leptos_options(&config.site_root),
             config: Arc::new(config),
-        }
+            upstream,
+        })
     }
 
     /// The part of the configuration that pages show.

@@ -130,6 +130,22 @@ impl Client {
         &self.inner.config.tenant_id
     }
 
+    /// Whether FlexPortal's host accepts a connection within a second. Opens a TCP connection
+    /// and nothing more, so it costs none of the request budget: meant for readiness probes.
+    pub async fn reachable(&self) -> bool {
+        let Ok(url) = reqwest::Url::parse(&self.inner.config.base_url) else {
+            return false;
+        };
+        let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
+            return false;
+        };
+        let connect = tokio::net::TcpStream::connect((host, port));
+        matches!(
+            tokio::time::timeout(Duration::from_secs(1), connect).await,
+            Ok(Ok(_))
+        )
+    }
+
     /// `GET /v1/customers?email=`: every customer the upstream matches for this email, all
     /// pages. The upstream's match is "exact"; whether it ignores case is not documented, so
     /// callers compare the answers' emails themselves.

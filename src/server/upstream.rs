@@ -1,0 +1,63 @@
+//! Connecting to FlexPortal: the configured tenant, or in demo mode the stand-in, started
+//! in-process on a loopback port and spoken to over real HTTP like the real thing.
+
+use std::sync::Arc;
+
+use flexportal::{Client, ClientConfig};
+use flexportal_sim::{DemoAccount, RunningSim, Sim};
+use secrecy::SecretString;
+
+use crate::server::config::{Config, Upstream};
+
+/// The upstream Folio talks to.
+#[derive(Clone)]
+pub struct UpstreamHandle {
+    pub client: Client,
+    /// Present in demo mode: the running stand-in (kept alive here) and its accounts.
+    pub demo: Option<Arc<Demo>>,
+}
+
+pub struct Demo {
+    pub sim: RunningSim,
+    pub accounts: Vec<DemoAccount>,
+}
+
+impl std::fmt::Debug for UpstreamHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpstreamHandle")
+            .field("tenant", &self.client.tenant_id())
+            .field("demo", &self.demo.is_some())
+            .finish()
+    }
+}
+
+/// Builds the client for the configured tenant, starting the stand-in first in demo mode.
+pub async fn connect(config: &Config) -> std::io::Result<UpstreamHandle> {
+    let (client_config, demo) = match &config.upstream {
+        Upstream::Tenant {
+            base_url,
+            tenant_id,
+            api_key,
+        } => (
+            ClientConfig::new(base_url.clone(), tenant_id.clone(), api_key.clone()),
+            None,
+        ),
+        Upstream::Demo => {
+            let sim = Sim::demo().spawn("127.0.0.1:0").await?;
+            tracing::info!(base_url = %sim.base_url, "demo mode: the stand-in FlexPortal is running");
+            let client_config = ClientConfig::new(
+                sim.base_url.clone(),
+                sim.tenant_id.clone(),
+                SecretString::from(sim.api_key.clone()),
+            );
+            let accounts = sim.accounts.clone();
+            (client_config, Some(Arc::new(Demo { sim, accounts })))
+        }
+    };
+    let client_config = ClientConfig {
+        requests_per_minute: config.upstream_rate_limit_per_min,
+        ..client_config
+    };
+    let client = Client::new(client_config).map_err(std::io::Error::other)?;
+    Ok(UpstreamHandle { client, demo })
+}
