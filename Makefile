@@ -16,7 +16,7 @@ export LEPTOS_SITE_PKG_DIR := pkg
 # lint and test steps use the same flag so that they share those builds' dependencies.
 lint unit: export RUSTFLAGS := --cfg erase_components
 
-.PHONY: run test setup-run setup-test fmt-check lint unit build e2e clean
+.PHONY: run test bench setup-run setup-test fmt-check lint unit build e2e clean
 
 run: setup-run
 	cargo leptos serve --release
@@ -36,6 +36,10 @@ fmt-check:
 lint:
 	cargo clippy --workspace --all-targets --features folio/ssr -- -D warnings
 	cargo clippy -p folio --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
+	@# The browser bundle must not carry server-only crates.
+	@if cargo tree -p folio --no-default-features --features hydrate --target wasm32-unknown-unknown \
+	    -e normal --prefix none | grep -E '^(reqwest|sqlx|tokio|mio|hyper|axum|flexportal) '; then \
+	  echo "server-only crates in the WASM bundle"; exit 1; fi
 
 unit:
 	cargo test --workspace --features folio/ssr
@@ -45,6 +49,10 @@ build:
 
 e2e:
 	cd end2end && npx playwright test
+
+# Benchmarks print their figures; they never fail on speed.
+bench:
+	cargo run --release -p flexportal --example client_bench
 
 clean:
 	cargo clean
