@@ -19,7 +19,7 @@ lint unit: export RUSTFLAGS := --cfg erase_components
 .PHONY: run test bench setup-run setup-test fmt-check lint unit build e2e clean
 
 run: setup-run
-	cargo leptos serve --release
+	cargo leptos serve --release --precompress
 
 test: setup-test fmt-check lint unit build e2e
 	@echo "make test: every check passed"

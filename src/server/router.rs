@@ -10,7 +10,10 @@ use axum::{
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower::ServiceBuilder;
 use tower_http::{
-    compression::CompressionLayer,
+    compression::{
+        predicate::{DefaultPredicate, NotForContentType, Predicate},
+        CompressionLayer, CompressionLevel,
+    },
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     services::ServeDir,
     set_header::SetResponseHeaderLayer,
@@ -64,7 +67,17 @@ pub fn router(state: AppState) -> Router {
             policy,
             security::security_headers,
         ))
-        .layer(CompressionLayer::new())
+        // Responses compress as they stream, at a moderate quality: brotli's default (11)
+        // costs more CPU per response than rendering the page. The WebAssembly bundle is left
+        // alone: the release build ships it precompressed (`--precompress`), and compressing
+        // megabytes per request would only stall the first page load.
+        .layer(
+            CompressionLayer::new()
+                .quality(CompressionLevel::Precise(4))
+                .compress_when(
+                    DefaultPredicate::new().and(NotForContentType::const_new("application/wasm")),
+                ),
+        )
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
