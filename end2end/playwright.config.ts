@@ -49,6 +49,10 @@ export default defineConfig({
           FOLIO_PUBLIC_URL: baseURL,
           LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? '../target/site',
           FOLIO_LOG: 'warn',
+          DATABASE_URL: process.env.DATABASE_URL ?? 'sqlite://../target/e2e/folio.db',
+          // Both projects sign the same demo customers in and out many times.
+          FOLIO_SIGNIN_LIMIT_PER_EMAIL: '50',
+          FOLIO_SIGNIN_LIMIT_PER_IP: '500',
         },
       },
 });

@@ -49,6 +49,11 @@ if [ "${mode}" = "test" ]; then
     apt-get update -qq
     apt-get install -y -qq chromium >/dev/null
   fi
+  # aiosmtpd: the real SMTP server the mail tests start.
+  if ! python3 -c "import aiosmtpd" 2>/dev/null; then
+    say "installing aiosmtpd (SMTP server for the tests)"
+    python3 -m pip install --quiet --disable-pip-version-check "aiosmtpd==1.4.6"
+  fi
   # `npm ci` reinstalls from scratch; only do it when the lockfile changed since the last one.
   stamp="end2end/node_modules/.folio-lock"
   if ! cmp -s end2end/package-lock.json "${stamp}" 2>/dev/null; then

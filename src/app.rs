@@ -4,18 +4,24 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Style, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 
 use crate::components::{
     demo_banner::DemoBanner, site_footer::SiteFooter, site_header::SiteHeader,
 };
 use crate::i18n::*;
-use crate::model::SiteInfo;
+use crate::model::{SiteInfo, UserView};
 use crate::pages::{
     documents::DocumentsPage, home::HomePage, invoices::InvoicesPage, login::LoginPage,
-    not_found::NotFound,
+    login_check::LoginCheckPage, login_verify::LoginVerifyPage, not_found::NotFound,
+    outbox::OutboxPage,
 };
+
+/// The signed-in person, if any. Signing in and out are full page loads, so this is read once
+/// per page load on the server and carried to the browser inside the page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedIn(pub Option<UserView>);
 
 /// The HTML document around the application. Runs only on the server, once per page request.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -48,6 +54,8 @@ pub fn App() -> impl IntoView {
     // extra request to know the tenant's brand.
     let site = SharedValue::new(site_info).into_inner();
     provide_context(site);
+    let user = SharedValue::new(signed_in_user).into_inner();
+    provide_context(SignedIn(user));
 
     view! {
         <I18nContextProvider>
@@ -86,7 +94,12 @@ fn Layout() -> impl IntoView {
                     <Route path=path!("/") view=HomePage />
                     <Route path=path!("/documents") view=DocumentsPage />
                     <Route path=path!("/invoices") view=InvoicesPage />
-                    <Route path=path!("/login") view=LoginPage />
+                    // Pages that load data render it in order, so browsers without
+                    // JavaScript get it in the HTML.
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::InOrder />
+                    <Route path=path!("/login/check") view=LoginCheckPage ssr=SsrMode::InOrder />
+                    <Route path=path!("/login/verify") view=LoginVerifyPage />
+                    <Route path=path!("/dev/outbox") view=OutboxPage ssr=SsrMode::InOrder />
                 </Routes>
             </main>
             <SiteFooter />
@@ -106,5 +119,17 @@ fn site_info() -> SiteInfo {
     #[cfg(not(feature = "ssr"))]
     {
         SiteInfo::default()
+    }
+}
+
+/// The signed-in person, read on the server from the request's principal.
+fn signed_in_user() -> Option<UserView> {
+    #[cfg(feature = "ssr")]
+    {
+        crate::server::auth::current_principal().map(|p| p.view())
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
     }
 }

@@ -3,6 +3,7 @@
 //! The crate builds twice: with `ssr` it is the server (see [`server`]), with `hydrate` it is the
 //! WebAssembly bundle that hydrates the server-rendered pages.
 
+pub mod api;
 pub mod app;
 pub mod components;
 pub mod error;

@@ -15,3 +15,28 @@ pub struct SiteInfo {
     /// True when Folio runs against the built-in stand-in FlexPortal with invented data.
     pub demo: bool,
 }
+
+/// The signed-in person, as pages show them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserView {
+    pub name: String,
+    pub email: String,
+}
+
+/// A demo account listed on the sign-in page in demo mode.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DemoAccountView {
+    pub email: String,
+    pub name: String,
+    pub description: String,
+}
+
+/// A mail in the demo outbox.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxMessage {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    /// Unix seconds.
+    pub sent_at: i64,
+}

@@ -1,63 +1,22 @@
 //! Router-level tests: the whole HTTP stack, driven without opening a port.
 #![cfg(feature = "ssr")]
 
-use std::collections::HashMap;
+mod common;
 
-use axum::{
-    body::Body,
-    http::{header, Request, StatusCode},
-    Router,
-};
-use folio::server::{router, AppState, Config};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
+use axum::http::{header, StatusCode};
+use common::TestApp;
 
-async fn app_with(vars: &[(&str, &str)]) -> Router {
-    let map: HashMap<String, String> = vars
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let config = Config::from_lookup(|name| map.get(name).cloned()).expect("valid test config");
-    router(AppState::new(config).await.expect("state builds"))
-}
-
-async fn app() -> Router {
-    app_with(&[
+async fn app() -> TestApp {
+    TestApp::new(&[
         ("FOLIO_BRAND_NAME", "Acme Rentals"),
         ("FOLIO_BRAND_COLOR", "#aa3300"),
     ])
     .await
 }
 
-struct Answer {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: String,
-}
-
-async fn send(app: Router, request: Request<Body>) -> Answer {
-    let response = app.oneshot(request).await.expect("router answers");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    Answer {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&bytes).into_owned(),
-    }
-}
-
-async fn get(app: Router, path: &str, headers: &[(&str, &str)]) -> Answer {
-    let mut request = Request::get(path);
-    for (k, v) in headers {
-        request = request.header(*k, *v);
-    }
-    send(app, request.body(Body::empty()).unwrap()).await
-}
-
 #[tokio::test]
 async fn home_answers_200_with_the_shell_and_the_brand() {
-    let answer = get(app().await, "/", &[]).await;
+    let answer = app().await.get("/", &[]).await;
     assert_eq!(answer.status, StatusCode::OK);
     assert!(
         answer.body.starts_with("<!DOCTYPE html>"),
@@ -78,12 +37,10 @@ async fn home_answers_200_with_the_shell_and_the_brand() {
 
 #[tokio::test]
 async fn accept_language_chooses_german() {
-    let answer = get(
-        app().await,
-        "/",
-        &[("accept-language", "de-DE,de;q=0.9,en;q=0.5")],
-    )
-    .await;
+    let answer = app()
+        .await
+        .get("/", &[("accept-language", "de-DE,de;q=0.9,en;q=0.5")])
+        .await;
     assert_eq!(answer.status, StatusCode::OK);
     assert!(answer.body.contains(r#"<html lang="de""#));
     assert!(answer.body.contains("Übersicht"));
@@ -92,19 +49,20 @@ async fn accept_language_chooses_german() {
 
 #[tokio::test]
 async fn the_language_cookie_wins_over_accept_language() {
-    let answer = get(
-        app().await,
-        "/",
-        &[("accept-language", "de"), ("cookie", "i18n_pref_locale=en")],
-    )
-    .await;
+    let answer = app()
+        .await
+        .get(
+            "/",
+            &[("accept-language", "de"), ("cookie", "i18n_pref_locale=en")],
+        )
+        .await;
     assert!(answer.body.contains(r#"<html lang="en""#));
     assert!(answer.body.contains("Your documents in one place"));
 }
 
 #[tokio::test]
 async fn unknown_paths_answer_404_with_the_not_found_page() {
-    let answer = get(app().await, "/no/such/page", &[]).await;
+    let answer = app().await.get("/no/such/page", &[]).await;
     assert_eq!(answer.status, StatusCode::NOT_FOUND);
     assert!(answer.body.contains("Page not found"));
     assert!(
@@ -116,7 +74,7 @@ async fn unknown_paths_answer_404_with_the_not_found_page() {
 #[tokio::test]
 async fn pages_for_signed_in_customers_answer_401_with_a_sign_in_prompt() {
     for path in ["/documents", "/invoices"] {
-        let answer = get(app().await, path, &[("accept-language", "de")]).await;
+        let answer = app().await.get(path, &[("accept-language", "de")]).await;
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{path}");
         assert!(answer.body.contains("Bitte melden Sie sich an"), "{path}");
     }
@@ -124,7 +82,7 @@ async fn pages_for_signed_in_customers_answer_401_with_a_sign_in_prompt() {
 
 #[tokio::test]
 async fn pages_carry_the_security_headers_with_a_fresh_nonce() {
-    let first = get(app().await, "/", &[]).await;
+    let first = app().await.get("/", &[]).await;
     let csp = first.headers[header::CONTENT_SECURITY_POLICY]
         .to_str()
         .unwrap()
@@ -154,7 +112,7 @@ async fn pages_carry_the_security_headers_with_a_fresh_nonce() {
         .get(header::STRICT_TRANSPORT_SECURITY)
         .is_none());
 
-    let second = get(app().await, "/", &[]).await;
+    let second = app().await.get("/", &[]).await;
     assert_ne!(
         second.headers[header::CONTENT_SECURITY_POLICY],
         first.headers[header::CONTENT_SECURITY_POLICY],
@@ -164,8 +122,8 @@ async fn pages_carry_the_security_headers_with_a_fresh_nonce() {
 
 #[tokio::test]
 async fn non_page_responses_get_a_locked_down_csp_and_https_gets_hsts() {
-    let app = app_with(&[("FOLIO_PUBLIC_URL", "https://docs.example.com")]).await;
-    let answer = get(app, "/healthz", &[]).await;
+    let app = TestApp::new(&[("FOLIO_PUBLIC_URL", "https://docs.example.com")]).await;
+    let answer = app.get("/healthz", &[]).await;
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(answer.body, "ok");
     let csp = answer.headers[header::CONTENT_SECURITY_POLICY]
@@ -180,30 +138,20 @@ async fn non_page_responses_get_a_locked_down_csp_and_https_gets_hsts() {
 
 #[tokio::test]
 async fn pages_are_compressed_when_the_browser_accepts_it() {
-    let answer = get(app().await, "/", &[("accept-encoding", "gzip")]).await;
+    let answer = app().await.get("/", &[("accept-encoding", "gzip")]).await;
     assert_eq!(answer.headers[header::CONTENT_ENCODING], "gzip");
-}
-
-fn post_form(path: &str, body: &str, headers: &[(&str, &str)]) -> Request<Body> {
-    let mut request =
-        Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-    for (k, v) in headers {
-        request = request.header(*k, *v);
-    }
-    request.body(Body::from(body.to_owned())).unwrap()
 }
 
 #[tokio::test]
 async fn the_language_form_sets_the_cookie_and_goes_back() {
-    let answer = send(
-        app().await,
-        post_form(
+    let answer = app()
+        .await
+        .post_form(
             "/locale",
             "lang=de&next=%2Fdocuments%3Ftype%3Dinvoice",
             &[("origin", "http://127.0.0.1:3000")],
-        ),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER);
     assert_eq!(answer.headers[header::LOCATION], "/documents?type=invoice");
     let cookie = answer.headers[header::SET_COOKIE].to_str().unwrap();
@@ -213,18 +161,20 @@ async fn the_language_form_sets_the_cookie_and_goes_back() {
 
 #[tokio::test]
 async fn the_language_form_never_redirects_off_site() {
-    let answer = send(
-        app().await,
-        post_form("/locale", "lang=en&next=%2F%2Fevil.example", &[]),
-    )
-    .await;
+    let answer = app()
+        .await
+        .post_form("/locale", "lang=en&next=%2F%2Fevil.example", &[])
+        .await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER);
     assert_eq!(answer.headers[header::LOCATION], "/");
 }
 
 #[tokio::test]
 async fn the_language_form_refuses_unknown_languages() {
-    let answer = send(app().await, post_form("/locale", "lang=xx&next=%2F", &[])).await;
+    let answer = app()
+        .await
+        .post_form("/locale", "lang=xx&next=%2F", &[])
+        .await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
 }
 
@@ -237,11 +187,10 @@ async fn cross_origin_posts_are_refused() {
             ("origin", "https://evil.example"),
         ][..],
     ] {
-        let answer = send(
-            app().await,
-            post_form("/locale", "lang=de&next=%2F", headers),
-        )
-        .await;
+        let answer = app()
+            .await
+            .post_form("/locale", "lang=de&next=%2F", headers)
+            .await;
         assert_eq!(answer.status, StatusCode::FORBIDDEN);
         assert!(answer.headers.get(header::SET_COOKIE).is_none());
     }
@@ -261,23 +210,42 @@ fn a_bad_environment_variable_stops_start_up_naming_it() {
 
 #[tokio::test]
 async fn demo_mode_runs_the_stand_in_and_reports_it_ready() {
-    let answer = get(app().await, "/readyz", &[]).await;
+    let answer = app().await.get("/readyz", &[]).await;
     assert!(
         answer.body.contains(r#""name":"upstream","ok":true"#),
         "{}",
         answer.body
     );
 
-    let answer = get(app().await, "/", &[]).await;
+    let answer = app().await.get("/", &[]).await;
     assert!(answer.body.contains("Demo mode"), "the demo banner shows");
 }
 
 #[tokio::test]
 async fn metrics_are_prometheus_text() {
-    let answer = get(app().await, "/metrics", &[]).await;
+    let answer = app().await.get("/metrics", &[]).await;
     assert_eq!(answer.status, StatusCode::OK);
     assert!(answer
         .body
         .contains("# TYPE folio_upstream_requests_total counter"));
     assert!(answer.body.contains("folio_upstream_cache_hits_total 0"));
+}
+
+#[tokio::test]
+async fn in_order_pages_carry_the_nonce_too() {
+    let answer = app().await.get("/login", &[]).await;
+    let csp = answer.headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a nonce in the CSP");
+    assert!(
+        answer.body.contains(&format!(r#"nonce="{nonce}""#)),
+        "inline scripts carry the CSP's nonce: {}",
+        &answer.body[..1500.min(answer.body.len())]
+    );
 }

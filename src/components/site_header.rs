@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::app::SignedIn;
 use crate::components::locale_switch::LocaleSwitch;
 use crate::i18n::*;
 use crate::model::SiteInfo;
@@ -10,6 +11,7 @@ use crate::model::SiteInfo;
 pub fn SiteHeader() -> impl IntoView {
     let i18n = use_i18n();
     let site = expect_context::<SiteInfo>();
+    let SignedIn(user) = expect_context::<SignedIn>();
     let logo = site.brand_logo.clone().map(|src| {
         view! { <img class="brand-logo" src=src alt="" width="32" height="32" /> }
     });
@@ -33,13 +35,35 @@ pub fn SiteHeader() -> impl IntoView {
                     <li>
                         <A href="/invoices">{t!(i18n, nav_invoices)}</A>
                     </li>
-                    <li>
-                        <A href="/login" attr:class="nav-sign-in">
-                            {t!(i18n, nav_sign_in)}
-                        </A>
-                    </li>
+                    {user
+                        .is_none()
+                        .then(|| {
+                            view! {
+                                <li>
+                                    <A href="/login" attr:class="nav-sign-in">
+                                        {t!(i18n, nav_sign_in)}
+                                    </A>
+                                </li>
+                            }
+                        })}
                 </ul>
             </nav>
+            {user
+                .map(|user| {
+                    let name = user.name.clone();
+                    view! {
+                        <div class="account">
+                            <span class="account-name" title=user.email>
+                                {t!(i18n, signed_in_as, name = move || name.clone())}
+                            </span>
+                            <form method="post" action="/logout">
+                                <button type="submit" class="link-button">
+                                    {t!(i18n, nav_sign_out)}
+                                </button>
+                            </form>
+                        </div>
+                    }
+                })}
             <LocaleSwitch />
         </header>
     }

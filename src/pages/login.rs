@@ -1,17 +1,91 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
+use crate::api::auth::get_demo_accounts;
 use crate::i18n::*;
+use crate::model::SiteInfo;
 
-/// `/login`: where customers sign in.
+/// `/login`: one email field. The form posts to `/login`, which answers the same whatever the
+/// address. In demo mode the invented customers are listed, each one click away.
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let i18n = use_i18n();
+    let brand = expect_context::<SiteInfo>().brand_name;
+    let query = use_query_map();
+    let error = move || {
+        query.read().get("error").map(|code| {
+            let text = match code.as_str() {
+                "link" => t_string!(i18n, login_error_link),
+                "expired" => t_string!(i18n, login_error_expired),
+                "busy" => t_string!(i18n, login_error_busy),
+                _ => t_string!(i18n, login_error_email),
+            };
+            view! {
+                <p class="alert" role="alert">
+                    {text}
+                </p>
+            }
+        })
+    };
+    let accounts = Resource::new(|| (), |_| get_demo_accounts());
+
     view! {
         <Title text=move || t_string!(i18n, login_title).to_string() />
         <section class="panel narrow" aria-labelledby="login-title">
             <h1 id="login-title">{t!(i18n, login_title)}</h1>
-            <p>{t!(i18n, login_body)}</p>
+            <p>{t!(i18n, login_intro, brand = move || brand.clone())}</p>
+            {error}
+            <form class="stack" method="post" action="/login">
+                <label for="email">{t!(i18n, login_email_label)}</label>
+                <input
+                    id="email"
+                    name="email"
+                    type="email"
+                    autocomplete="email"
+                    inputmode="email"
+                    maxlength="254"
+                    required
+                />
+                <button type="submit" class="button">
+                    {t!(i18n, login_submit)}
+                </button>
+            </form>
         </section>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let accounts = accounts.await.unwrap_or_default();
+                (!accounts.is_empty())
+                    .then(|| {
+                        view! {
+                            <section class="panel narrow demo-accounts" aria-labelledby="demo-title">
+                                <h2 id="demo-title">{t!(i18n, login_demo_title)}</h2>
+                                <p>{t!(i18n, login_demo_intro)}</p>
+                                <ul>
+                                    {accounts
+                                        .into_iter()
+                                        .map(|account| {
+                                            let name = account.name.clone();
+                                            view! {
+                                                <li>
+                                                    <form method="post" action="/login">
+                                                        <input type="hidden" name="email" value=account.email.clone() />
+                                                        <button type="submit" class="link-button">
+                                                            {t!(i18n, login_demo_button, name = move || name.clone())}
+                                                        </button>
+                                                    </form>
+                                                    <span class="muted">
+                                                        {account.email}" · "{account.description}
+                                                    </span>
+                                                </li>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </ul>
+                            </section>
+                        }
+                    })
+            })}
+        </Suspense>
     }
 }

@@ -4,4 +4,7 @@ pub mod documents;
 pub mod home;
 pub mod invoices;
 pub mod login;
+pub mod login_check;
+pub mod login_verify;
 pub mod not_found;
+pub mod outbox;

@@ -30,6 +30,45 @@ pub struct Config {
     /// `LEPTOS_SITE_ROOT`: the folder holding the built site (`pkg/` and public assets). Default
     /// `target/site`, where cargo-leptos puts it.
     pub site_root: String,
+    /// `DATABASE_URL`: `sqlite://path/to/file.db` (default `sqlite://data/folio.db`, created on
+    /// first run) or `postgres://…` for several instances.
+    pub database_url: String,
+    /// `FOLIO_SESSION_SECRET`: at least 32 characters; keys the hashes of sign-in codes.
+    /// Required with a real tenant; in demo mode one is generated and stored on first run.
+    pub session_secret: Option<SecretString>,
+    /// Mail delivery.
+    pub mail: MailConfig,
+    /// Sessions and sign-in limits.
+    pub auth: AuthConfig,
+}
+
+/// `SMTP_URL` and `MAIL_FROM`.
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    /// `SMTP_URL`, e.g. `smtps://user:password@mail.example.com` or `smtp://127.0.0.1:2525`.
+    /// Required with a real tenant; in demo mode mail goes to the outbox page (and also to
+    /// this server when set).
+    pub smtp_url: Option<SecretString>,
+    /// `MAIL_FROM`, e.g. `Acme Rentals <portal@acme.example>`. Default: the brand name at
+    /// `no-reply@localhost`.
+    pub from: String,
+}
+
+/// How long sessions live and how often sign-in may be asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthConfig {
+    /// `FOLIO_SESSION_IDLE_MINUTES`: a session ends after this long without a request. Default 30.
+    pub idle_minutes: u32,
+    /// `FOLIO_SESSION_MAX_HOURS`: a session ends this long after sign-in, whatever. Default 12.
+    pub max_hours: u32,
+    /// `FOLIO_SIGNIN_LIMIT_PER_EMAIL`: sign-in mails per address per 15 minutes. Default 3.
+    pub per_email_per_15_min: u32,
+    /// `FOLIO_SIGNIN_LIMIT_PER_IP`: sign-in requests (and code tries) per client address per
+    /// 15 minutes. Default 20; at three times that, the address gets 429.
+    pub per_ip_per_15_min: u32,
+    /// `FOLIO_TRUST_X_FORWARDED_FOR`: `true` behind a proxy that sets `X-Forwarded-For`; the
+    /// client address is then its last entry. Default `false`.
+    pub trust_forwarded_for: bool,
 }
 
 /// The public address of the portal.
@@ -232,7 +271,102 @@ impl Config {
             ));
         }
 
+        let database_url =
+            get("DATABASE_URL").unwrap_or_else(|| "sqlite://data/folio.db".to_owned());
+        let valid_db = ["sqlite://", "postgres://", "postgresql://"]
+            .iter()
+            .any(|scheme| database_url.starts_with(scheme) && database_url.len() > scheme.len());
+        if !valid_db {
+            return Err(err(
+                "DATABASE_URL",
+                "expected sqlite://path/to/file.db or postgres://user@host/database".into(),
+            ));
+        }
+
+        let session_secret = match get("FOLIO_SESSION_SECRET") {
+            Some(v) if v.chars().count() >= 32 => Some(SecretString::from(v)),
+            Some(_) => {
+                return Err(err(
+                    "FOLIO_SESSION_SECRET",
+                    "must be at least 32 characters".into(),
+                ))
+            }
+            None if upstream.is_demo() => None,
+            None => {
+                return Err(err(
+                    "FOLIO_SESSION_SECRET",
+                    "missing: required with a FlexPortal tenant (at least 32 random characters)"
+                        .into(),
+                ));
+            }
+        };
+
+        let smtp_url = match get("SMTP_URL") {
+            Some(v) if v.starts_with("smtp://") || v.starts_with("smtps://") => {
+                Some(SecretString::from(v))
+            }
+            Some(_) => {
+                return Err(err(
+                    "SMTP_URL",
+                    "expected smtp://host:port or smtps://user:password@host".into(),
+                ))
+            }
+            None if upstream.is_demo() => None,
+            None => {
+                return Err(err(
+                    "SMTP_URL",
+                    "missing: required with a FlexPortal tenant".into(),
+                ))
+            }
+        };
+        let from = match get("MAIL_FROM") {
+            Some(v) if v.parse::<lettre::message::Mailbox>().is_ok() => v,
+            Some(v) => {
+                return Err(err(
+                    "MAIL_FROM",
+                    format!("expected an address like Acme <portal@acme.example>, got {v:?}"),
+                ))
+            }
+            None => format!(
+                "{} <no-reply@localhost>",
+                brand.name.replace(['<', '>', '"'], "")
+            ),
+        };
+
+        let number = |name: &'static str, default: u32, max: u32| -> Result<u32, ConfigError> {
+            match get(name) {
+                None => Ok(default),
+                Some(v) => match v.parse::<u32>() {
+                    Ok(n) if (1..=max).contains(&n) => Ok(n),
+                    _ => Err(err(
+                        name,
+                        format!("expected a whole number from 1 to {max}, got {v:?}"),
+                    )),
+                },
+            }
+        };
+        let auth = AuthConfig {
+            idle_minutes: number("FOLIO_SESSION_IDLE_MINUTES", 30, 24 * 60)?,
+            max_hours: number("FOLIO_SESSION_MAX_HOURS", 12, 24 * 30)?,
+            per_email_per_15_min: number("FOLIO_SIGNIN_LIMIT_PER_EMAIL", 3, 1000)?,
+            per_ip_per_15_min: number("FOLIO_SIGNIN_LIMIT_PER_IP", 20, 100_000)?,
+            trust_forwarded_for: match get("FOLIO_TRUST_X_FORWARDED_FOR").as_deref() {
+                None | Some("false") => false,
+                Some("true") => true,
+                Some(other) => {
+                    return Err(err(
+                        "FOLIO_TRUST_X_FORWARDED_FOR",
+                        format!("expected true or false, got {other:?}"),
+                    ));
+                }
+            },
+        };
+
         Ok(Config {
+            database_url,
+            session_secret,
+            mail: MailConfig { smtp_url, from },
+            auth,
             addr,
             public_url,
             brand,
@@ -327,6 +461,12 @@ mod tests {
             ("FLEXPORTAL_RATE_LIMIT_PER_MIN", "0"),
             ("FLEXPORTAL_RATE_LIMIT_PER_MIN", "lots"),
             ("FOLIO_LOG_FORMAT", "xml"),
+            ("DATABASE_URL", "mysql://db"),
+            ("FOLIO_SESSION_SECRET", "short"),
+            ("SMTP_URL", "http://mail"),
+            ("MAIL_FROM", "not an address"),
+            ("FOLIO_SESSION_IDLE_MINUTES", "0"),
+            ("FOLIO_TRUST_X_FORWARDED_FOR", "yes"),
         ] {
             let e = config(&[(var, value)]).unwrap_err();
             assert_eq!(e.var, var, "{var}={value} gave {e}");
@@ -350,6 +490,8 @@ mod tests {
             ("FLEXPORTAL_BASE_URL", "https://api-eu.flexportal.io/"),
             ("FLEXPORTAL_TENANT_ID", "bu_1"),
             ("FLEXPORTAL_API_KEY", "sk_live_very_secret"),
+            ("FOLIO_SESSION_SECRET", "0123456789abcdef0123456789abcdef"),
+            ("SMTP_URL", "smtps://portal:pw@mail.example.com"),
         ])
         .unwrap();
         let Upstream::Tenant {
@@ -361,6 +503,19 @@ mod tests {
         assert_eq!(base_url, "https://api-eu.flexportal.io");
         assert_eq!(api_key.expose_secret(), "sk_live_very_secret");
         assert!(!format!("{c:?}").contains("sk_live_very_secret"));
+    }
+
+    #[test]
+    fn a_tenant_needs_a_session_secret_and_mail() {
+        let tenant = [
+            ("FLEXPORTAL_BASE_URL", "https://api-eu.flexportal.io"),
+            ("FLEXPORTAL_TENANT_ID", "bu_1"),
+            ("FLEXPORTAL_API_KEY", "k"),
+        ];
+        assert_eq!(config(&tenant).unwrap_err().var, "FOLIO_SESSION_SECRET");
+        let mut with_secret = tenant.to_vec();
+        with_secret.push(("FOLIO_SESSION_SECRET", "0123456789abcdef0123456789abcdef"));
+        assert_eq!(config(&with_secret).unwrap_err().var, "SMTP_URL");
     }
 
     #[test]

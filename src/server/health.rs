@@ -22,13 +22,18 @@ pub struct Check {
     ok: bool,
 }
 
-/// `/readyz`: Folio can serve pages: the built site is in place and FlexPortal's host answers.
+/// `/readyz`: Folio can serve pages: the built site is in place, the database answers and
+/// FlexPortal's host accepts connections.
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
     let pkg = std::path::Path::new(&*state.leptos_options.site_root).join("pkg");
     let checks = vec![
         Check {
             name: "site",
             ok: tokio::fs::metadata(&pkg).await.is_ok_and(|m| m.is_dir()),
+        },
+        Check {
+            name: "database",
+            ok: state.store.ping().await,
         },
         Check {
             name: "upstream",

@@ -1,12 +1,18 @@
 //! Everything that runs only on the server: configuration, state, the HTTP router, security
 //! middleware and telemetry.
 
+pub mod auth;
+pub mod clock;
 pub mod config;
 pub mod health;
 pub mod locale;
+pub mod mail;
+pub mod rate_limit;
 pub mod router;
 pub mod security;
+pub mod session;
 pub mod state;
+pub mod store;
 pub mod telemetry;
 pub mod upstream;
 
@@ -38,6 +44,7 @@ pub async fn run() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    spawn_cleanup(state.clone());
     let app = router(state);
 
     let listener = match tokio::net::TcpListener::bind(addr).await {
@@ -70,6 +77,21 @@ pub async fn run() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Removes expired sessions and sign-in attempts every ten minutes.
+fn spawn_cleanup(state: AppState) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            match state.store.delete_expired(state.clock.now()).await {
+                Ok(0) => {}
+                Ok(removed) => tracing::info!(removed, "expired sessions and sign-ins removed"),
+                Err(e) => tracing::warn!(error = %e, "cleanup failed"),
+            }
+        }
+    });
 }
 
 /// Resolves on the first SIGINT (Ctrl-C) or SIGTERM; in-flight requests then finish.

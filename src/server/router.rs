@@ -19,10 +19,12 @@ use tower_http::{
     set_header::SetResponseHeaderLayer,
     trace::{DefaultOnResponse, TraceLayer},
 };
+use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 use tracing::Level;
 
 use crate::app::{shell, App};
-use crate::server::{health, locale, security, state::AppState};
+use crate::server::session::SqlSessionStore;
+use crate::server::{auth, health, locale, security, state::AppState};
 
 pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
@@ -48,17 +50,43 @@ pub fn router(state: AppState) -> Router {
                 .precompressed_gzip(),
         );
 
-    Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(health::metrics))
+    // Sessions live in Folio's database; the cookie carries only the id.
+    let sessions = SessionManagerLayer::new(SqlSessionStore::new(state.store.clone()))
+        .with_name("folio_session")
+        .with_path("/")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.config.public_url.https)
+        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(i64::from(
+            state.config.auth.idle_minutes,
+        ))));
+
+    // Everything a person uses: pages, server functions and form posts, with their session.
+    let app = Router::new()
         .route("/locale", post(locale::set_locale))
-        .nest_service(&format!("/{}", options.site_pkg_dir), pkg)
+        .route("/login", post(auth::request_sign_in))
+        .route("/login/code", post(auth::verify_code))
+        .route("/login/verify", post(auth::verify_link))
+        .route("/logout", post(auth::sign_out))
+        .route("/logout/everywhere", post(auth::sign_out_everywhere))
         .leptos_routes_with_context(&state, routes, || (), {
             let options = options.clone();
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::load_principal,
+        ))
+        .layer(sessions);
+
+    // Probes, metrics and static files need no session.
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .nest_service(&format!("/{}", options.site_pkg_dir), pkg)
+        .merge(app)
         .layer(middleware::from_fn_with_state(
             policy.clone(),
             security::same_origin_only,

@@ -5,8 +5,15 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
+use secrecy::ExposeSecret;
+
 use crate::model::SiteInfo;
+use crate::server::auth::{random_token, Secrets, LIMIT_WINDOW_SECS};
+use crate::server::clock::Clock;
 use crate::server::config::Config;
+use crate::server::mail::Mailer;
+use crate::server::rate_limit::RateLimiter;
+use crate::server::store::Store;
 use crate::server::upstream::{self, UpstreamHandle};
 
 /// Cheap to clone: everything inside is shared.
@@ -15,16 +22,61 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub config: Arc<Config>,
     pub upstream: UpstreamHandle,
+    pub store: Store,
+    pub mailer: Mailer,
+    pub clock: Clock,
+    pub limits: Arc<Limits>,
+    pub secrets: Secrets,
+}
+
+/// The sign-in rate limits of this instance.
+#[derive(Debug)]
+pub struct Limits {
+    pub ip: RateLimiter,
+    pub email: RateLimiter,
+}
+
+/// Why Folio could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot reach FlexPortal or start the demo: {0}")]
+    Upstream(#[from] std::io::Error),
+    #[error("cannot open the database (DATABASE_URL): {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("{0}")]
+    Mail(String),
 }
 
 impl AppState {
-    /// Builds the state, connecting to FlexPortal (in demo mode: starting the stand-in).
-    pub async fn new(config: Config) -> std::io::Result<Self> {
+    /// Builds the state: opens (and migrates) the database, connects to FlexPortal (in demo
+    /// mode: starts the stand-in), prepares mail.
+    pub async fn new(config: Config) -> Result<Self, StartError> {
+        let store = Store::connect(&config.database_url).await?;
         let upstream = upstream::connect(&config).await?;
+        let demo = config.upstream.is_demo();
+        let mailer = Mailer::new(&config.mail, demo).map_err(StartError::Mail)?;
+        let secrets = match &config.session_secret {
+            Some(secret) => Secrets::new(secret.expose_secret()),
+            // Demo mode may run without one: generate it once and keep it, so that codes in
+            // flight survive a restart.
+            None => Secrets::new(
+                &store
+                    .setting_or_insert("session_secret", &random_token(32))
+                    .await?,
+            ),
+        };
         Ok(Self {
             leptos_options: leptos_options(&config.site_root),
             config: Arc::new(config),
             upstream,
+            store,
+            mailer,
+            clock: Clock::default(),
+            limits: Arc::new(Limits {
+                ip: RateLimiter::new(LIMIT_WINDOW_SECS),
+                email: RateLimiter::new(LIMIT_WINDOW_SECS),
+            }),
+            secrets,
         })
     }
 

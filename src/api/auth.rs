@@ -1,0 +1,43 @@
+//! What the sign-in pages need from the server.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::{DemoAccountView, OutboxMessage};
+
+/// In demo mode, the demo accounts the sign-in page offers; elsewhere none.
+#[server]
+pub async fn get_demo_accounts() -> Result<Vec<DemoAccountView>, AppError> {
+    let state = expect_context::<crate::server::AppState>();
+    Ok(state
+        .upstream
+        .demo
+        .as_ref()
+        .map(|demo| {
+            demo.accounts
+                .iter()
+                .map(|a| DemoAccountView {
+                    email: a.email.clone(),
+                    name: a.name.clone(),
+                    description: a.description.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// The address a sign-in was last asked for in this session, if any.
+#[server]
+pub async fn get_pending_sign_in() -> Result<Option<String>, AppError> {
+    Ok(
+        crate::server::auth::request_extension::<crate::server::auth::PendingSignIn>()
+            .map(|p| p.email),
+    )
+}
+
+/// The demo outbox, newest first. Outside demo mode there is no outbox: not found.
+#[server]
+pub async fn get_outbox() -> Result<Vec<OutboxMessage>, AppError> {
+    let state = expect_context::<crate::server::AppState>();
+    state.mailer.outbox().ok_or(AppError::NotFound)
+}

@@ -1,0 +1,4 @@
+//! Server functions: public endpoints, thin. Each checks the caller first, then calls into
+//! `server/`.
+
+pub mod auth;

@@ -1,0 +1,58 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{components::A, hooks::use_query_map};
+
+use crate::i18n::*;
+
+/// `/login/verify?token=…`: the link from the mail lands here. Only the button's POST spends
+/// the token, so a mail scanner that fetches the link changes nothing.
+#[component]
+pub fn LoginVerifyPage() -> impl IntoView {
+    let i18n = use_i18n();
+    // The token is in this page's address: no other site may learn it from a Referer.
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.insert_header(
+            http::header::REFERRER_POLICY,
+            http::HeaderValue::from_static("no-referrer"),
+        );
+        response.insert_header(
+            http::header::CACHE_CONTROL,
+            http::HeaderValue::from_static("no-store"),
+        );
+    }
+    let query = use_query_map();
+    let token = move || query.read().get("token").filter(|t| !t.trim().is_empty());
+
+    view! {
+        <Title text=move || t_string!(i18n, verify_title).to_string() />
+        <section class="panel narrow" aria-labelledby="verify-title">
+            <h1 id="verify-title">{t!(i18n, verify_title)}</h1>
+            {move || match token() {
+                Some(token) => {
+                    view! {
+                        <p>{t!(i18n, verify_body)}</p>
+                        <form method="post" action="/login/verify">
+                            <input type="hidden" name="token" value=token />
+                            <button type="submit" class="button">
+                                {t!(i18n, verify_submit)}
+                            </button>
+                        </form>
+                    }
+                        .into_any()
+                }
+                None => {
+                    view! {
+                        <p class="alert" role="alert">
+                            {t!(i18n, verify_missing)}
+                        </p>
+                        <p>
+                            <A href="/login">{t!(i18n, nav_sign_in)}</A>
+                        </p>
+                    }
+                        .into_any()
+                }
+            }}
+        </section>
+    }
+}

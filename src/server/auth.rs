@@ -1,0 +1,806 @@
+//! Customer sign-in by email link and code, sessions, and sign-out.
+//!
+//! The flow, and why each step is the way it is:
+//! 1. `POST /login` with an email answers the same redirect to "check your email" whatever the
+//!    email, at once: the lookup and the mail happen in a background task, so neither the
+//!    answer nor its timing tells whether the address belongs to a customer.
+//! 2. A known, unique, active customer gets a mail with a link (a 256-bit token) and a 6-digit
+//!    code. Both are stored only as hashes (the code's keyed with the session secret, since six
+//!    digits are easy to guess from a plain hash), expire after 15 minutes and are single use.
+//! 3. `GET /login/verify?token=` only shows a "Continue" button; the `POST` spends the token,
+//!    so mail scanners that fetch links neither sign anyone in nor burn the link.
+//! 4. The code is typed on the check-your-email page; five wrong codes end the attempt.
+//! 5. Signing in rotates the session id and stores the principal in the session.
+
+use std::net::SocketAddr;
+use std::str::FromStr;
+
+use axum::{
+    extract::{ConnectInfo, FromRequestParts, Request, State},
+    http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Redirect, Response},
+    Form,
+};
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tower_sessions::Session;
+
+use leptos_i18n::Locale as _;
+
+use crate::i18n::Locale;
+use crate::model::UserView;
+use crate::server::mail::{escape_html, Mail};
+use crate::server::session::PRINCIPAL_KEY;
+use crate::server::state::AppState;
+use crate::server::store::{Attempt, AuditEvent};
+
+/// Session key of a sign-in in progress.
+pub const PENDING_KEY: &str = "sign_in";
+/// How long a link and a code stay valid.
+pub const SIGN_IN_TTL_SECS: i64 = 15 * 60;
+/// Wrong codes before an attempt ends.
+pub const MAX_CODE_TRIES: i64 = 5;
+/// The window of the per-email and per-address limits.
+pub const LIMIT_WINDOW_SECS: i64 = 15 * 60;
+
+/// Who a session belongs to. Stored in the session; nothing a browser sends can change it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Principal {
+    Customer {
+        /// `customer:<id>`: the key under which all of this person's sessions can be ended.
+        subject: String,
+        customer_id: String,
+        email: String,
+        name: String,
+        /// Unix seconds; the session ends `FOLIO_SESSION_MAX_HOURS` later.
+        signed_in_at: i64,
+    },
+}
+
+impl Principal {
+    pub fn customer(customer_id: &str, email: &str, name: &str, now: i64) -> Self {
+        Principal::Customer {
+            subject: format!("customer:{customer_id}"),
+            customer_id: customer_id.to_owned(),
+            email: email.to_owned(),
+            name: name.to_owned(),
+            signed_in_at: now,
+        }
+    }
+
+    pub fn subject(&self) -> &str {
+        match self {
+            Principal::Customer { subject, .. } => subject,
+        }
+    }
+
+    pub fn signed_in_at(&self) -> i64 {
+        match self {
+            Principal::Customer { signed_in_at, .. } => *signed_in_at,
+        }
+    }
+
+    pub fn customer_id(&self) -> Option<&str> {
+        match self {
+            Principal::Customer { customer_id, .. } => Some(customer_id),
+        }
+    }
+
+    pub fn view(&self) -> UserView {
+        match self {
+            Principal::Customer { email, name, .. } => UserView {
+                name: name.clone(),
+                email: email.clone(),
+            },
+        }
+    }
+}
+
+/// A sign-in in progress, kept in the (anonymous) session that asked for it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingSignIn {
+    /// The attempt's id. For an unknown email no attempt exists under it, and every code is
+    /// simply wrong.
+    pub attempt_id: String,
+    pub email: String,
+    pub requested_at: i64,
+    /// Wrong codes typed in this session, so that the answer after five is the same whether
+    /// or not an attempt exists.
+    #[serde(default)]
+    pub wrong_codes: i64,
+}
+
+/// Loads the principal (and a pending sign-in) from the session into the request's
+/// extensions, where pages and server functions read it; ends sessions past their absolute
+/// lifetime.
+pub async fn load_principal(
+    State(state): State<AppState>,
+    session: Session,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let now = state.clock.now();
+    match session.get::<Principal>(PRINCIPAL_KEY).await {
+        Ok(Some(principal)) => {
+            let max_age = i64::from(state.config.auth.max_hours) * 3600;
+            if now - principal.signed_in_at() >= max_age {
+                let _ = session.flush().await;
+            } else {
+                request.extensions_mut().insert(principal);
+            }
+        }
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot read the session"),
+    }
+    if let Ok(Some(pending)) = session.get::<PendingSignIn>(PENDING_KEY).await {
+        request.extensions_mut().insert(pending);
+    }
+    next.run(request).await
+}
+
+/// The client's address: the connection's peer, or behind a trusted proxy the last
+/// `X-Forwarded-For` entry (the one the proxy itself added).
+#[derive(Clone, Debug)]
+pub struct ClientIp(pub String);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if state.config.auth.trust_forwarded_for {
+            if let Some(last) = parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.rsplit(',').next())
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+            {
+                return Ok(ClientIp(last.to_owned()));
+            }
+        }
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip().to_string());
+        Ok(ClientIp(peer.unwrap_or_else(|| "unknown".to_owned())))
+    }
+}
+
+/// The language of the person asking: the language switch's cookie, else `Accept-Language`.
+pub fn request_locale(headers: &HeaderMap) -> Locale {
+    let from_cookie = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == crate::server::locale::LOCALE_COOKIE)
+        .and_then(|(_, value)| Locale::from_str(value).ok());
+    if let Some(locale) = from_cookie {
+        return locale;
+    }
+    let accepted = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    for language in accepted.split(',') {
+        let tag = language
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        let primary = tag.split('-').next().unwrap_or("");
+        if let Ok(locale) = Locale::from_str(primary) {
+            return locale;
+        }
+    }
+    Locale::default()
+}
+
+#[derive(Deserialize)]
+pub struct EmailForm {
+    #[serde(default)]
+    email: String,
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    code: String,
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    token: String,
+}
+
+/// `POST /login`.
+pub async fn request_sign_in(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    session: Session,
+    Form(form): Form<EmailForm>,
+) -> Response {
+    let Some(email) = normalize_email(&form.email) else {
+        return Redirect::to("/login?error=email").into_response();
+    };
+    let now = state.clock.now();
+    let locale = request_locale(&headers);
+    let per_ip = state.config.auth.per_ip_per_15_min;
+    let ip_count = state.limits.ip.hit(&format!("login:{ip}"), now);
+    if ip_count > per_ip.saturating_mul(3) {
+        return too_many_requests(locale);
+    }
+
+    let attempt_id = random_token(16);
+    let pending = PendingSignIn {
+        attempt_id: attempt_id.clone(),
+        email: email.clone(),
+        requested_at: now,
+        wrong_codes: 0,
+    };
+    if let Err(e) = session.insert(PENDING_KEY, &pending).await {
+        tracing::error!(error = %e, "cannot store the sign-in in the session");
+        return Redirect::to("/login?error=busy").into_response();
+    }
+
+    let email_count = state.limits.email.hit(&email.to_lowercase(), now);
+    if ip_count > per_ip || email_count > state.config.auth.per_email_per_15_min {
+        tracing::info!("sign-in not sent: rate limit reached");
+    } else {
+        // The answer must not wait for (or depend on) the lookup and the mail.
+        let state = state.clone();
+        tokio::spawn(async move { send_sign_in(&state, &email, &attempt_id, locale, &ip).await });
+    }
+    Redirect::to("/login/check").into_response()
+}
+
+/// Looks the email up and, for exactly one active customer, stores an attempt and mails the
+/// link and code.
+pub async fn send_sign_in(
+    state: &AppState,
+    email: &str,
+    attempt_id: &str,
+    locale: Locale,
+    ip: &str,
+) {
+    let found = match state.upstream.client.customers_by_email(email).await {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::error!(error = %e, "sign-in: customer lookup failed");
+            return;
+        }
+    };
+    // The upstream's match is documented as exact; its case handling is not. Compare here.
+    let matches: Vec<_> = found
+        .value
+        .iter()
+        .filter(|c| c.email.trim().eq_ignore_ascii_case(email))
+        .collect();
+    let customer = match matches.as_slice() {
+        [] => {
+            tracing::info!("sign-in requested for an address that belongs to no customer");
+            return;
+        }
+        [one] => *one,
+        several => {
+            tracing::warn!(
+                customers = ?several.iter().map(|c| &c.customer_id).collect::<Vec<_>>(),
+                "sign-in refused: several customers share this address; merge them in FlexPortal"
+            );
+            return;
+        }
+    };
+    if customer.status != flexportal::model::CustomerStatus::Active {
+        tracing::warn!(customer = %customer.customer_id, "sign-in refused: the customer is inactive");
+        return;
+    }
+
+    let now = state.clock.now();
+    let token = random_token(32);
+    let code = random_code();
+    let attempt = Attempt {
+        id: attempt_id.to_owned(),
+        customer_id: customer.customer_id.clone(),
+        email: customer.email.clone(),
+        code_hash: state.secrets.code_hash(attempt_id, &code),
+        code_attempts: 0,
+        expires_at: now + SIGN_IN_TTL_SECS,
+        used_at: None,
+    };
+    if let Err(e) = state
+        .store
+        .attempt_insert(&attempt, &token_hash(&token), now)
+        .await
+    {
+        tracing::error!(error = %e, "sign-in: cannot store the attempt");
+        return;
+    }
+    audit(
+        state,
+        "sign_in_requested",
+        Some(&customer.customer_id),
+        None,
+        ip,
+    )
+    .await;
+
+    let link = format!(
+        "{}/login/verify?token={token}",
+        state.config.public_url.origin
+    );
+    let name = format!("{} {}", customer.first_name, customer.last_name)
+        .trim()
+        .to_owned();
+    state
+        .mailer
+        .send(sign_in_mail(
+            &state.config.brand.name,
+            &customer.email,
+            &name,
+            &link,
+            &code,
+            locale,
+        ))
+        .await;
+}
+
+/// The sign-in mail, in the customer's language, as text and HTML.
+///
+/// The mail texts mark their blanks as `%name%`: they are filled here, on the server, where
+/// the translation macros offer no interpolation into plain strings.
+pub fn sign_in_mail(
+    brand: &str,
+    to: &str,
+    name: &str,
+    link: &str,
+    code: &str,
+    locale: Locale,
+) -> Mail {
+    use leptos_i18n::td_string;
+    let fill = |text: &str| {
+        text.replace("%brand%", brand)
+            .replace("%name%", name)
+            .replace("%code%", code)
+    };
+    let subject = fill(td_string!(locale, mail_subject));
+    let greeting = fill(td_string!(locale, mail_greeting));
+    let intro = fill(td_string!(locale, mail_intro));
+    let button = td_string!(locale, mail_button).to_string();
+    let code_line = fill(td_string!(locale, mail_code));
+    let expiry = td_string!(locale, mail_expiry).to_string();
+    let ignore = td_string!(locale, mail_ignore).to_string();
+    let text = format!(
+        "{greeting}\n\n{intro}\n\n{link}\n\n{code_line}\n\n{expiry}\n{ignore}\n\n{brand}\n"
+    );
+    let html = format!(
+        "<!DOCTYPE html><html lang=\"{lang}\"><body style=\"font-family:sans-serif;line-height:1.5\">\
+         <p>{greeting}</p><p>{intro}</p>\
+         <p><a href=\"{link}\" style=\"display:inline-block;padding:10px 18px;background:#1f5fbf;color:#fff;\
+         text-decoration:none;border-radius:6px\">{button}</a></p>\
+         <p>{code_line}</p><p>{expiry}<br>{ignore}</p><p>{brand}</p></body></html>",
+        lang = locale.as_str(),
+        greeting = escape_html(&greeting),
+        intro = escape_html(&intro),
+        link = escape_html(link),
+        button = escape_html(&button),
+        code_line = escape_html(&code_line),
+        expiry = escape_html(&expiry),
+        ignore = escape_html(&ignore),
+        brand = escape_html(brand),
+    );
+    Mail {
+        to: to.to_owned(),
+        subject,
+        text,
+        html,
+    }
+}
+
+/// `POST /login/code`.
+pub async fn verify_code(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    session: Session,
+    Form(form): Form<CodeForm>,
+) -> Response {
+    let now = state.clock.now();
+    let ip_count = state.limits.ip.hit(&format!("code:{ip}"), now);
+    if ip_count > state.config.auth.per_ip_per_15_min.saturating_mul(3) {
+        return too_many_requests(request_locale(&headers));
+    }
+    let Ok(Some(mut pending)) = session.get::<PendingSignIn>(PENDING_KEY).await else {
+        return Redirect::to("/login?error=expired").into_response();
+    };
+    if now - pending.requested_at >= SIGN_IN_TTL_SECS {
+        return Redirect::to("/login/check?error=expired").into_response();
+    }
+    if pending.wrong_codes >= MAX_CODE_TRIES {
+        return Redirect::to("/login/check?error=tries").into_response();
+    }
+    let code: String = form.code.chars().filter(|c| !c.is_whitespace()).collect();
+    let attempt = match state.store.attempt_by_id(&pending.attempt_id).await {
+        Ok(attempt) => attempt,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the sign-in attempt");
+            return Redirect::to("/login/check?error=busy").into_response();
+        }
+    };
+    let usable = attempt
+        .as_ref()
+        .filter(|a| a.used_at.is_none() && a.expires_at > now && a.code_attempts < MAX_CODE_TRIES);
+    let right = usable.is_some_and(|a| {
+        code.len() == 6
+            && code.chars().all(|c| c.is_ascii_digit())
+            && state.secrets.code_matches(&a.id, &code, &a.code_hash)
+    });
+    if let (true, Some(attempt)) = (right, usable) {
+        return complete_sign_in(&state, &session, attempt, &ip).await;
+    }
+
+    pending.wrong_codes += 1;
+    let _ = session.insert(PENDING_KEY, &pending).await;
+    if let Some(attempt) = &attempt {
+        let tries = state
+            .store
+            .attempt_count_wrong_code(&attempt.id)
+            .await
+            .unwrap_or(MAX_CODE_TRIES);
+        if tries >= MAX_CODE_TRIES {
+            // Five wrong codes end the attempt: the link in the mail stops working too.
+            let _ = state.store.attempt_spend(&attempt.id, now).await;
+        }
+    }
+    audit(
+        &state,
+        "sign_in_failed",
+        attempt.as_ref().map(|a| a.customer_id.as_str()),
+        Some("code"),
+        &ip,
+    )
+    .await;
+    let error = if pending.wrong_codes >= MAX_CODE_TRIES {
+        "tries"
+    } else {
+        "code"
+    };
+    Redirect::to(&format!("/login/check?error={error}")).into_response()
+}
+
+/// `POST /login/verify`: spends the link's token.
+pub async fn verify_link(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    session: Session,
+    Form(form): Form<TokenForm>,
+) -> Response {
+    let now = state.clock.now();
+    let attempt = match state
+        .store
+        .attempt_by_token_hash(&token_hash(form.token.trim()))
+        .await
+    {
+        Ok(attempt) => attempt,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the sign-in attempt");
+            return Redirect::to("/login?error=busy").into_response();
+        }
+    };
+    match attempt {
+        Some(attempt)
+            if attempt.used_at.is_none()
+                && attempt.expires_at > now
+                && attempt.code_attempts < MAX_CODE_TRIES =>
+        {
+            complete_sign_in(&state, &session, &attempt, &ip).await
+        }
+        other => {
+            audit(
+                &state,
+                "sign_in_failed",
+                other.as_ref().map(|a| a.customer_id.as_str()),
+                Some("link"),
+                &ip,
+            )
+            .await;
+            Redirect::to("/login?error=link").into_response()
+        }
+    }
+}
+
+async fn complete_sign_in(
+    state: &AppState,
+    session: &Session,
+    attempt: &Attempt,
+    ip: &str,
+) -> Response {
+    let now = state.clock.now();
+    match state.store.attempt_spend(&attempt.id, now).await {
+        Ok(true) => {}
+        Ok(false) => return Redirect::to("/login?error=link").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot spend the sign-in attempt");
+            return Redirect::to("/login?error=busy").into_response();
+        }
+    }
+    // The name shown in the header; the email alone if FlexPortal is unavailable right now.
+    let name = match state.upstream.client.customer(&attempt.customer_id).await {
+        Ok(customer) => format!("{} {}", customer.value.first_name, customer.value.last_name)
+            .trim()
+            .to_owned(),
+        Err(_) => String::new(),
+    };
+    let name = if name.is_empty() {
+        attempt.email.clone()
+    } else {
+        name
+    };
+    let principal = Principal::customer(&attempt.customer_id, &attempt.email, &name, now);
+    // A new id at sign-in: an id planted before sign-in is worth nothing after it.
+    let stored = async {
+        session.cycle_id().await?;
+        session.remove_value(PENDING_KEY).await?;
+        session.insert(PRINCIPAL_KEY, &principal).await
+    };
+    if let Err(e) = stored.await {
+        tracing::error!(error = %e, "cannot store the session");
+        return Redirect::to("/login?error=busy").into_response();
+    }
+    audit(
+        state,
+        "sign_in_succeeded",
+        Some(&attempt.customer_id),
+        None,
+        ip,
+    )
+    .await;
+    Redirect::to("/").into_response()
+}
+
+/// `POST /logout`.
+pub async fn sign_out(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    session: Session,
+) -> Response {
+    if let Ok(Some(principal)) = session.get::<Principal>(PRINCIPAL_KEY).await {
+        audit(&state, "signed_out", principal.customer_id(), None, &ip).await;
+    }
+    let _ = session.flush().await;
+    Redirect::to("/").into_response()
+}
+
+/// `POST /logout/everywhere`: ends every session of the signed-in person.
+pub async fn sign_out_everywhere(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    session: Session,
+) -> Response {
+    if let Ok(Some(principal)) = session.get::<Principal>(PRINCIPAL_KEY).await {
+        match state
+            .store
+            .sessions_delete_subject(principal.subject())
+            .await
+        {
+            Ok(ended) => tracing::info!(ended, "signed out everywhere"),
+            Err(e) => tracing::error!(error = %e, "cannot end the other sessions"),
+        }
+        audit(
+            &state,
+            "signed_out_everywhere",
+            principal.customer_id(),
+            None,
+            &ip,
+        )
+        .await;
+    }
+    let _ = session.flush().await;
+    Redirect::to("/").into_response()
+}
+
+fn too_many_requests(locale: Locale) -> Response {
+    use leptos_i18n::td_string;
+    let text = td_string!(locale, too_many_requests).to_string();
+    let mut response = (StatusCode::TOO_MANY_REQUESTS, text).into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("900"));
+    response
+}
+
+async fn audit(
+    state: &AppState,
+    kind: &str,
+    customer_id: Option<&str>,
+    subject: Option<&str>,
+    ip: &str,
+) {
+    let event = AuditEvent {
+        at: state.clock.now(),
+        kind: kind.to_owned(),
+        actor: customer_id.map(|c| format!("customer:{c}")),
+        customer_id: customer_id.map(str::to_owned),
+        subject: subject.map(str::to_owned),
+        ip: Some(ip.to_owned()),
+    };
+    if let Err(e) = state.store.audit(&event).await {
+        tracing::error!(error = %e, kind, "cannot write an audit event");
+    }
+}
+
+/// Trims and checks the shape of an email address: something `@` something, no spaces, at
+/// most 254 characters. FlexPortal decides whether it exists.
+pub fn normalize_email(input: &str) -> Option<String> {
+    let email = input.trim();
+    let (local, domain) = email.split_once('@')?;
+    let plausible = !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && email.len() <= 254
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
+        && !domain.contains('@');
+    plausible.then(|| email.to_owned())
+}
+
+/// `bytes` random bytes, URL-safe base64.
+pub fn random_token(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buf);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
+}
+
+/// Six uniformly random digits.
+fn random_code() -> String {
+    use rand::Rng;
+    format!("{:06}", rand::rng().random_range(0..1_000_000u32))
+}
+
+/// Link tokens carry 256 random bits, so a plain hash is enough to make a stolen table useless.
+pub fn token_hash(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Keyed hashing of codes. Six digits are a million guesses: only a key the database does not
+/// hold keeps a stolen table from giving them away.
+#[derive(Clone)]
+pub struct Secrets {
+    key: secrecy::SecretSlice<u8>,
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secrets(<redacted>)")
+    }
+}
+
+impl Secrets {
+    pub fn new(secret: &str) -> Self {
+        Self {
+            key: secret.as_bytes().to_vec().into(),
+        }
+    }
+
+    fn mac(&self, attempt_id: &str, code: &str) -> Hmac<Sha256> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(self.key.expose_secret())
+            .expect("HMAC takes any key length");
+        mac.update(attempt_id.as_bytes());
+        mac.update(b":");
+        mac.update(code.as_bytes());
+        mac
+    }
+
+    pub fn code_hash(&self, attempt_id: &str, code: &str) -> String {
+        hex(&self.mac(attempt_id, code).finalize().into_bytes())
+    }
+
+    /// Constant-time comparison with the stored hash.
+    pub fn code_matches(&self, attempt_id: &str, code: &str, stored_hex: &str) -> bool {
+        let Some(stored) = unhex(stored_hex) else {
+            return false;
+        };
+        self.mac(attempt_id, code).verify_slice(&stored).is_ok()
+    }
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// A value the request's middleware put into its extensions (the principal, a pending
+/// sign-in), read from inside a page or server function.
+pub fn request_extension<T: Clone + Send + Sync + 'static>() -> Option<T> {
+    leptos::prelude::use_context::<Parts>().and_then(|parts| parts.extensions.get::<T>().cloned())
+}
+
+/// The signed-in principal of the request being handled.
+pub fn current_principal() -> Option<Principal> {
+    request_extension::<Principal>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_trimmed_and_checked() {
+        assert_eq!(
+            normalize_email("  Ann@Example.com "),
+            Some("Ann@Example.com".into())
+        );
+        for bad in [
+            "",
+            "ann",
+            "ann@",
+            "@x.com",
+            "ann@x",
+            "a b@x.com",
+            "ann@x.com@y.com",
+            "<a@x.com>",
+        ] {
+            assert_eq!(normalize_email(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn tokens_and_codes_have_the_promised_entropy() {
+        let token = random_token(32);
+        assert_eq!(token.len(), 43, "256 bits in URL-safe base64");
+        assert_ne!(token, random_token(32));
+        let code = random_code();
+        assert_eq!(code.len(), 6);
+        assert!(code.chars().all(|c| c.is_ascii_digit()));
+    }
+
+    #[test]
+    fn codes_are_keyed_and_checked_in_constant_time() {
+        let secrets = Secrets::new("0123456789abcdef0123456789abcdef");
+        let hash = secrets.code_hash("attempt", "123456");
+        assert!(secrets.code_matches("attempt", "123456", &hash));
+        assert!(!secrets.code_matches("attempt", "123457", &hash));
+        assert!(
+            !secrets.code_matches("other", "123456", &hash),
+            "bound to its attempt"
+        );
+        let other_key = Secrets::new("another secret of at least 32 chars!");
+        assert!(!other_key.code_matches("attempt", "123456", &hash));
+    }
+
+    #[test]
+    fn locale_from_cookie_then_accept_language() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::ACCEPT_LANGUAGE,
+            HeaderValue::from_static("de-AT,de;q=0.9"),
+        );
+        assert_eq!(request_locale(&headers), Locale::de);
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=b; i18n_pref_locale=en"),
+        );
+        assert_eq!(request_locale(&headers), Locale::en);
+    }
+}

@@ -1,0 +1,272 @@
+//! Shared helpers for the router-level tests: a Folio in demo mode on a fresh database,
+//! driven without opening a port.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use axum::{
+    body::Body,
+    http::{header, HeaderMap, Request, StatusCode},
+    Router,
+};
+use folio::server::{router, AppState, Config};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+/// A Folio with its own SQLite file (or the given `DATABASE_URL`), removed when dropped.
+pub struct TestApp {
+    pub router: Router,
+    pub state: AppState,
+    dir: PathBuf,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+fn scratch_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "folio-test-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).expect("a scratch folder");
+    dir
+}
+
+impl TestApp {
+    pub async fn new(vars: &[(&str, &str)]) -> Self {
+        let dir = scratch_dir();
+        let mut map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        map.entry("DATABASE_URL".into())
+            .or_insert_with(|| format!("sqlite://{}/folio.db", dir.display()));
+        let config = Config::from_lookup(|name| map.get(name).cloned()).expect("valid test config");
+        let state = AppState::new(config).await.expect("state builds");
+        TestApp {
+            router: router(state.clone()),
+            state,
+            dir,
+        }
+    }
+
+    pub async fn get(&self, path: &str, headers: &[(&str, &str)]) -> Answer {
+        let mut request = Request::get(path);
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        self.send(request.body(Body::empty()).unwrap()).await
+    }
+
+    pub async fn post_form(&self, path: &str, body: &str, headers: &[(&str, &str)]) -> Answer {
+        self.send(post_form(path, body, headers)).await
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> Answer {
+        send(self.router.clone(), request).await
+    }
+}
+
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Answer {
+    /// The body without Leptos' hydration markers (`<!>`), which split text runs.
+    pub fn text(&self) -> String {
+        self.body.replace("<!>", "")
+    }
+
+    /// The body with this page's CSP nonce blanked out.
+    pub fn without_nonce(&self) -> String {
+        let nonce = self
+            .headers
+            .get(header::CONTENT_SECURITY_POLICY)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|csp| csp.split("'nonce-").nth(1))
+            .and_then(|rest| rest.split('\'').next())
+            .unwrap_or("");
+        if nonce.is_empty() {
+            self.body.clone()
+        } else {
+            self.body.replace(nonce, "NONCE")
+        }
+    }
+
+    pub fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    /// `name=value` of the cookie called `name` that this answer sets, if any.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with(&format!("{name}=")))
+            .map(|c| c.split(';').next().unwrap_or("").to_owned())
+    }
+
+    pub fn set_cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with(&format!("{name}=")))
+            .map(str::to_owned)
+    }
+}
+
+pub fn post_form(path: &str, body: &str, headers: &[(&str, &str)]) -> Request<Body> {
+    let mut request =
+        Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    request.body(Body::from(body.to_owned())).unwrap()
+}
+
+pub async fn send(app: Router, request: Request<Body>) -> Answer {
+    let response = app.oneshot(request).await.expect("router answers");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    Answer {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+/// A browser in miniature: keeps Folio's session cookie between requests and sends the
+/// same-origin headers a real browser would.
+pub struct Browser<'a> {
+    pub app: &'a TestApp,
+    pub session: Option<String>,
+    pub accept_language: &'static str,
+}
+
+pub const SESSION_COOKIE: &str = "folio_session";
+
+impl<'a> Browser<'a> {
+    pub fn new(app: &'a TestApp) -> Self {
+        Self {
+            app,
+            session: None,
+            accept_language: "en",
+        }
+    }
+
+    fn headers(&self) -> Vec<(&str, String)> {
+        let mut headers = vec![
+            ("accept-language", self.accept_language.to_owned()),
+            ("sec-fetch-site", "same-origin".to_owned()),
+        ];
+        if let Some(cookie) = &self.session {
+            headers.push(("cookie", cookie.clone()));
+        }
+        headers
+    }
+
+    fn remember(&mut self, answer: &Answer) {
+        if let Some(set) = answer.set_cookie(SESSION_COOKIE) {
+            let expired = set.contains("Max-Age=0") || set.contains("max-age=0");
+            self.session = (!expired).then(|| set.split(';').next().unwrap_or("").to_owned());
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Answer {
+        let headers = self.headers();
+        let borrowed: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let answer = self.app.get(path, &borrowed).await;
+        self.remember(&answer);
+        answer
+    }
+
+    pub async fn post(&mut self, path: &str, body: &str) -> Answer {
+        let headers = self.headers();
+        let borrowed: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let answer = self.app.post_form(path, body, &borrowed).await;
+        self.remember(&answer);
+        answer
+    }
+}
+
+/// Percent-encodes a form value.
+pub fn form_value(value: &str) -> String {
+    let mut out = String::new();
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// The link and code of the newest sign-in mail to `to` in the demo outbox, waiting up to
+/// five seconds for it (mail is sent in the background).
+pub async fn wait_for_mail(app: &TestApp, to: &str, already: usize) -> (String, String) {
+    for _ in 0..100 {
+        let outbox = app.state.mailer.outbox().expect("demo mode has an outbox");
+        let mails: Vec<_> = outbox
+            .iter()
+            .filter(|m| m.to.eq_ignore_ascii_case(to))
+            .collect();
+        if mails.len() > already {
+            return link_and_code(&mails[0].text);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no sign-in mail to {to}");
+}
+
+/// The number of mails to `to` in the outbox after giving background sends time to finish.
+pub async fn mails_to(app: &TestApp, to: &str) -> usize {
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    app.state
+        .mailer
+        .outbox()
+        .expect("demo mode has an outbox")
+        .iter()
+        .filter(|m| m.to.eq_ignore_ascii_case(to))
+        .count()
+}
+
+/// The sign-in link and 6-digit code in a mail's text.
+pub fn link_and_code(text: &str) -> (String, String) {
+    let link = text
+        .split_whitespace()
+        .find(|w| w.starts_with("http"))
+        .expect("a link in the mail")
+        .to_owned();
+    let code = text
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .expect("a 6-digit code in the mail")
+        .to_owned();
+    (link, code)
+}
+
+/// The path and query of a link in a mail.
+pub fn path_of(link: &str) -> String {
+    let after_scheme = link.split_once("://").map(|(_, rest)| rest).unwrap_or(link);
+    after_scheme
+        .find('/')
+        .map(|i| after_scheme[i..].to_owned())
+        .unwrap_or_else(|| "/".into())
+}
