@@ -1,4 +1,9 @@
+import path from 'node:path';
 import { defineConfig } from '@playwright/test';
+
+// Paths are resolved from this folder: the command may run from anywhere, with any
+// environment (the Makefile exports a LEPTOS_SITE_ROOT relative to the repository root).
+const root = path.resolve(__dirname, '..');
 
 // The server under test: `make test` builds it and Playwright starts it on a port of its own, so
 // a `make run` on port 3000 does not get in the way.
@@ -38,8 +43,9 @@ export default defineConfig({
   webServer: process.env.FOLIO_E2E_URL
     ? undefined
     : {
-        command: process.env.FOLIO_BIN ?? '../target/debug/folio',
-        url: `${baseURL}/healthz`,
+        command: process.env.FOLIO_BIN ?? path.join(root, 'target/debug/folio'),
+        // Ready means the built site is in place too: a wrong site root fails here, clearly.
+        url: `${baseURL}/readyz`,
         reuseExistingServer: false,
         timeout: 120_000,
         stdout: 'pipe',
@@ -47,9 +53,9 @@ export default defineConfig({
         env: {
           FOLIO_ADDR: `127.0.0.1:${port}`,
           FOLIO_PUBLIC_URL: baseURL,
-          LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? '../target/site',
+          LEPTOS_SITE_ROOT: path.join(root, 'target/site'),
           FOLIO_LOG: 'warn',
-          DATABASE_URL: process.env.DATABASE_URL ?? 'sqlite://../target/e2e/folio.db',
+          DATABASE_URL: `sqlite://${path.join(root, 'target/e2e/folio.db')}`,
           // Both projects sign the same demo customers in and out many times.
           FOLIO_SIGNIN_LIMIT_PER_EMAIL: '50',
           FOLIO_SIGNIN_LIMIT_PER_IP: '500',
