@@ -2,6 +2,7 @@
 //! middleware and telemetry.
 
 pub mod config;
+pub mod documents;
 pub mod health;
 pub mod locale;
 pub mod router;
