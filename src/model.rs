@@ -338,7 +338,8 @@ pub struct DocumentList {
     pub per_page: u32,
     /// The query as applied, with unusable values replaced by defaults and the page clamped.
     pub query: DocumentQuery,
-    /// Parameters that were ignored or adjusted.
+    /// Values adjusted while applying the query (a page past the end). What parsing ignored is
+    /// reported by [`DocumentQuery::from_query_pairs`].
     pub notices: Vec<QueryNotice>,
     pub facets: DocumentFacets,
     /// True when some of the data is an older copy served because FlexPortal failed just now.

@@ -184,6 +184,23 @@ async fn a_customer_with_one_order_sees_exactly_its_documents() {
 }
 
 #[tokio::test]
+async fn the_documentation_prose_field_names_give_the_same_documents() {
+    let sim = sim().await;
+    sim.faults.set_prose_mode(true);
+    let client = client(&sim);
+    let oracle = Oracle::new();
+    assert_eq!(
+        all_ids(&client, &whole(CLARA)).await,
+        oracle.files_of(CLARA)
+    );
+    let list = documents(&client, &whole(CLARA), query(&[])).await.unwrap();
+    assert!(list
+        .rows
+        .iter()
+        .all(|r| r.size.is_some() && r.created.is_some() && !r.name.is_empty()));
+}
+
+#[tokio::test]
 async fn a_customer_with_several_orders_over_three_years() {
     let sim = sim().await;
     let client = client(&sim);

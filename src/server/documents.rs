@@ -87,8 +87,8 @@ const MAX_ORDER_LOOKUPS: usize = 10;
 /// Most orders whose files one view lists. The business demo customer has 44; beyond a couple
 /// of hundred the tenant's per-minute budget could not serve a cold view anyway.
 const MAX_ORDERS_LISTED: usize = 200;
-/// File lists requested at the same time.
-const CONCURRENT_FILE_LISTS: usize = 4;
+/// Upstream requests one view makes at the same time (file lists, order lookups).
+const CONCURRENT_REQUESTS: usize = 4;
 /// Documents on the overview.
 const OVERVIEW_LATEST: usize = 5;
 /// Ids longer than this are not ids.
@@ -181,23 +181,23 @@ pub async fn owned_orders(client: &Client, scope: &Scope) -> Result<OwnedOrders,
                 "many of the customer's orders are missing from the order list"
             );
         }
-        let found: Vec<Option<Fetched<Order>>> =
+        let found: Vec<Option<(&String, Fetched<Order>)>> =
             stream::iter(missing.into_iter().take(MAX_ORDER_LOOKUPS))
                 .map(|id| async move {
                     match client.order(id).await {
-                        Ok(o) => Ok(Some(o)),
+                        Ok(o) => Ok(Some((id, o))),
                         Err(flexportal::Error::NotFound | flexportal::Error::Rejected { .. }) => {
                             Ok(None)
                         }
                         Err(e) => Err(upstream_error(e)),
                     }
                 })
-                .buffer_unordered(CONCURRENT_FILE_LISTS)
+                .buffer_unordered(CONCURRENT_REQUESTS)
                 .try_collect()
                 .await?;
-        for fetched in found.into_iter().flatten() {
+        for (asked, fetched) in found.into_iter().flatten() {
             let order = &fetched.value;
-            if belongs_to(order, &order.order_id, scope, tenant) {
+            if belongs_to(order, asked, scope, tenant) {
                 stale |= fetched.stale;
                 orders
                     .entry(order.order_id.clone())
@@ -472,7 +472,7 @@ async fn visible_files(
                 .or_else(empty_on_not_found)
                 .map_err(upstream_error)
         })
-        .buffer_unordered(CONCURRENT_FILE_LISTS)
+        .buffer_unordered(CONCURRENT_REQUESTS)
         .try_collect()
         .await?;
     let stale = lists.iter().any(|l| l.stale);
