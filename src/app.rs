@@ -15,7 +15,7 @@ use crate::model::{SiteInfo, UserView};
 use crate::pages::{
     documents::DocumentsPage, home::HomePage, invoices::InvoicesPage, login::LoginPage,
     login_check::LoginCheckPage, login_verify::LoginVerifyPage, not_found::NotFound,
-    outbox::OutboxPage,
+    order::OrderPage, outbox::OutboxPage,
 };
 
 /// The signed-in person, if any. Signing in and out are full page loads, so this is read once
@@ -91,9 +91,13 @@ fn Layout() -> impl IntoView {
             <SiteHeader />
             <main id="main" tabindex="-1">
                 <Routes fallback=|| view! { <NotFound /> }>
-                    <Route path=path!("/") view=HomePage />
-                    <Route path=path!("/documents") view=DocumentsPage />
-                    <Route path=path!("/invoices") view=InvoicesPage />
+                    // Pages with customer data render whole before answering, so that their
+                    // status (404 for someone else's order, 503 when FlexPortal is down) is
+                    // the real one; browsers without JavaScript get the complete HTML.
+                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
+                    <Route path=path!("/documents") view=DocumentsPage ssr=SsrMode::Async />
+                    <Route path=path!("/orders/:id") view=OrderPage ssr=SsrMode::Async />
+                    <Route path=path!("/invoices") view=InvoicesPage ssr=SsrMode::Async />
                     // Pages that load data render it in order, so browsers without
                     // JavaScript get it in the HTML.
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::InOrder />

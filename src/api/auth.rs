@@ -6,7 +6,7 @@ use crate::error::AppError;
 use crate::model::{DemoAccountView, OutboxMessage};
 
 /// In demo mode, the demo accounts the sign-in page offers; elsewhere none.
-#[server]
+#[server(endpoint = "get_demo_accounts")]
 pub async fn get_demo_accounts() -> Result<Vec<DemoAccountView>, AppError> {
     let state = expect_context::<crate::server::AppState>();
     Ok(state
@@ -27,7 +27,7 @@ pub async fn get_demo_accounts() -> Result<Vec<DemoAccountView>, AppError> {
 }
 
 /// The address a sign-in was last asked for in this session, if any.
-#[server]
+#[server(endpoint = "get_pending_sign_in")]
 pub async fn get_pending_sign_in() -> Result<Option<String>, AppError> {
     Ok(
         crate::server::auth::request_extension::<crate::server::auth::PendingSignIn>()
@@ -36,7 +36,7 @@ pub async fn get_pending_sign_in() -> Result<Option<String>, AppError> {
 }
 
 /// The demo outbox, newest first. Outside demo mode there is no outbox: not found.
-#[server]
+#[server(endpoint = "get_outbox")]
 pub async fn get_outbox() -> Result<Vec<OutboxMessage>, AppError> {
     let state = expect_context::<crate::server::AppState>();
     state.mailer.outbox().ok_or(AppError::NotFound)

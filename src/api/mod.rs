@@ -2,3 +2,4 @@
 //! `server/`.
 
 pub mod auth;
+pub mod documents;

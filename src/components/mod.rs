@@ -1,7 +1,9 @@
 //! Reusable UI pieces.
 
 pub mod demo_banner;
+pub mod document_table;
 pub mod error_view;
+pub mod format;
 pub mod http_status;
 pub mod locale_switch;
 pub mod site_footer;

@@ -7,4 +7,5 @@ pub mod login;
 pub mod login_check;
 pub mod login_verify;
 pub mod not_found;
+pub mod order;
 pub mod outbox;

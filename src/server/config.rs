@@ -25,6 +25,10 @@ pub struct Config {
     /// `FLEXPORTAL_RATE_LIMIT_PER_MIN`: upstream requests a minute for the whole tenant. Default
     /// 100 (the Starter tier).
     pub upstream_rate_limit_per_min: u32,
+    /// `FLEXPORTAL_TIMEOUT_MS`: how long one upstream request may take. Default 10000.
+    pub upstream_timeout_ms: u32,
+    /// `FLEXPORTAL_CACHE_TTL_SECS`: how long an upstream answer counts as fresh. Default 60.
+    pub upstream_cache_ttl_secs: u32,
     /// Logging.
     pub log: LogConfig,
     /// `LEPTOS_SITE_ROOT`: the folder holding the built site (`pkg/` and public assets). Default
@@ -345,6 +349,8 @@ impl Config {
                 },
             }
         };
+        let upstream_timeout_ms = number("FLEXPORTAL_TIMEOUT_MS", 10_000, 120_000)?;
+        let upstream_cache_ttl_secs = number("FLEXPORTAL_CACHE_TTL_SECS", 60, 86_400)?;
         let auth = AuthConfig {
             idle_minutes: number("FOLIO_SESSION_IDLE_MINUTES", 30, 24 * 60)?,
             max_hours: number("FOLIO_SESSION_MAX_HOURS", 12, 24 * 30)?,
@@ -372,6 +378,8 @@ impl Config {
             brand,
             upstream,
             upstream_rate_limit_per_min,
+            upstream_timeout_ms,
+            upstream_cache_ttl_secs,
             log,
             site_root: get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".to_owned()),
         })

@@ -36,6 +36,11 @@ pub struct Scope {
     pub types: Option<BTreeSet<DocType>>,
 }
 
+/// The scope of a signed-in principal.
+pub fn scope_of(principal: &crate::server::auth::Principal) -> Option<Scope> {
+    principal.customer_id().map(Scope::customer)
+}
+
 impl Scope {
     /// Everything of one customer.
     pub fn customer(customer_id: impl Into<String>) -> Self {
@@ -162,13 +167,15 @@ pub async fn owned_orders(client: &Client, scope: &Scope) -> Result<OwnedOrders,
         let customer = &customer.value;
         let same_customer = customer.customer_id == scope.customer_id
             && customer.tenant_id.as_deref().is_none_or(|t| t == tenant);
-        let missing: Vec<&String> = if same_customer {
+        // Owned ids: the lookups below run in a stream that must not borrow from here.
+        let missing: Vec<String> = if same_customer {
             let mut seen = HashSet::new();
             customer
                 .order_ids
                 .iter()
                 .filter(|id| !orders.contains_key(id.as_str()) && plausible_id(id))
                 .filter(|id| seen.insert(id.as_str()))
+                .cloned()
                 .collect()
         } else {
             tracing::warn!("FlexPortal answered a customer lookup with another customer");
@@ -181,10 +188,10 @@ pub async fn owned_orders(client: &Client, scope: &Scope) -> Result<OwnedOrders,
                 "many of the customer's orders are missing from the order list"
             );
         }
-        let found: Vec<Option<(&String, Fetched<Order>)>> =
+        let found: Vec<Option<(String, Fetched<Order>)>> =
             stream::iter(missing.into_iter().take(MAX_ORDER_LOOKUPS))
                 .map(|id| async move {
-                    match client.order(id).await {
+                    match client.order(&id).await {
                         Ok(o) => Ok(Some((id, o))),
                         Err(flexportal::Error::NotFound | flexportal::Error::Rejected { .. }) => {
                             Ok(None)
@@ -197,7 +204,7 @@ pub async fn owned_orders(client: &Client, scope: &Scope) -> Result<OwnedOrders,
                 .await?;
         for (asked, fetched) in found.into_iter().flatten() {
             let order = &fetched.value;
-            if belongs_to(order, asked, scope, tenant) {
+            if belongs_to(order, &asked, scope, tenant) {
                 stale |= fetched.stale;
                 orders
                     .entry(order.order_id.clone())
@@ -464,10 +471,16 @@ async fn visible_files(
             "only the newest orders' files are listed"
         );
     }
-    let lists: Vec<Fetched<Vec<File>>> = stream::iter(owned.orders.iter().take(MAX_ORDERS_LISTED))
-        .map(|order| async move {
+    let order_ids: Vec<String> = owned
+        .orders
+        .iter()
+        .take(MAX_ORDERS_LISTED)
+        .map(|o| o.order_id.clone())
+        .collect();
+    let lists: Vec<Fetched<Vec<File>>> = stream::iter(order_ids)
+        .map(|order_id| async move {
             client
-                .files_of_order(&order.order_id)
+                .files_of_order(&order_id)
                 .await
                 .or_else(empty_on_not_found)
                 .map_err(upstream_error)

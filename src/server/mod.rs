@@ -5,6 +5,7 @@ pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod documents;
+pub mod files;
 pub mod health;
 pub mod locale;
 pub mod mail;

@@ -24,7 +24,7 @@ use tracing::Level;
 
 use crate::app::{shell, App};
 use crate::server::session::SqlSessionStore;
-use crate::server::{auth, health, locale, security, state::AppState};
+use crate::server::{auth, files, health, locale, security, state::AppState};
 
 pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
@@ -69,6 +69,8 @@ pub fn router(state: AppState) -> Router {
         .route("/login/verify", post(auth::verify_link))
         .route("/logout", post(auth::sign_out))
         .route("/logout/everywhere", post(auth::sign_out_everywhere))
+        .route("/files/{id}/view", get(files::view))
+        .route("/files/{id}/download", get(files::download))
         .leptos_routes_with_context(&state, routes, || (), {
             let options = options.clone();
             move || shell(options.clone())

@@ -56,6 +56,8 @@ pub async fn connect(config: &Config) -> std::io::Result<UpstreamHandle> {
     };
     let client_config = ClientConfig {
         requests_per_minute: config.upstream_rate_limit_per_min,
+        request_timeout: std::time::Duration::from_millis(u64::from(config.upstream_timeout_ms)),
+        cache_ttl: std::time::Duration::from_secs(u64::from(config.upstream_cache_ttl_secs)),
         ..client_config
     };
     let client = Client::new(client_config).map_err(std::io::Error::other)?;

@@ -270,3 +270,18 @@ pub fn path_of(link: &str) -> String {
         .map(|i| after_scheme[i..].to_owned())
         .unwrap_or_else(|| "/".into())
 }
+
+/// A browser signed in as `email` through the real sign-in flow (mail in the demo outbox,
+/// code typed on the check page).
+pub async fn signed_in<'a>(app: &'a TestApp, email: &str) -> Browser<'a> {
+    let mut browser = Browser::new(app);
+    let before = mails_to(app, email).await;
+    let answer = browser
+        .post("/login", &format!("email={}", form_value(email)))
+        .await;
+    assert_eq!(answer.location(), "/login/check");
+    let (_, code) = wait_for_mail(app, email, before).await;
+    let answer = browser.post("/login/code", &format!("code={code}")).await;
+    assert_eq!(answer.location(), "/", "signed in as {email}");
+    browser
+}

@@ -1,0 +1,80 @@
+//! What the customer pages read. Every function derives the scope from the session on the
+//! server: the arguments only ever narrow what that scope allows.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::{DocumentList, InvoiceHistory, OrderDetail, Overview};
+
+/// `/`: the signed-in customer's orders, latest documents and counts.
+#[server(endpoint = "get_overview")]
+pub async fn get_overview() -> Result<Overview, AppError> {
+    let (state, scope) = ssr::caller()?;
+    ssr::fill(crate::server::documents::overview(&state.upstream.client, &scope).await)
+}
+
+/// `/documents`: `query` is the page's raw query string (`type=invoice&year=2025&page=2`),
+/// read leniently: malformed values fall back to defaults and are reported, never an error.
+#[server(endpoint = "list_documents")]
+pub async fn list_documents(query: String) -> Result<DocumentList, AppError> {
+    use crate::model::DocumentQuery;
+    let (state, scope) = ssr::caller()?;
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(query.trim_start_matches('?')).unwrap_or_default();
+    let (parsed, mut notices) = DocumentQuery::from_query_pairs(pairs);
+    let mut list = ssr::fill(
+        crate::server::documents::documents(&state.upstream.client, &scope, parsed).await,
+    )?;
+    notices.append(&mut list.notices);
+    list.notices = notices;
+    Ok(list)
+}
+
+/// `/orders/{id}`: one of the customer's orders; anyone else's is not found.
+#[server(endpoint = "get_order")]
+pub async fn get_order(order_id: String) -> Result<OrderDetail, AppError> {
+    let (state, scope) = ssr::caller()?;
+    ssr::fill(
+        crate::server::documents::order_detail(&state.upstream.client, &scope, &order_id).await,
+    )
+}
+
+/// `/invoices?year=`: invoice documents and billing payments of one year.
+#[server(endpoint = "get_invoices")]
+pub async fn get_invoices(year: Option<i32>) -> Result<InvoiceHistory, AppError> {
+    let (state, scope) = ssr::caller()?;
+    ssr::fill(crate::server::documents::invoices(&state.upstream.client, &scope, year).await)
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use crate::error::AppError;
+    use crate::server::documents::Scope;
+    use crate::server::AppState;
+
+    /// The state and the caller's scope; anonymous callers must sign in.
+    pub fn caller() -> Result<(AppState, Scope), AppError> {
+        let state = leptos::prelude::expect_context::<AppState>();
+        let scope = crate::server::auth::current_principal()
+            .as_ref()
+            .and_then(crate::server::documents::scope_of)
+            .ok_or(AppError::Unauthorized)?;
+        Ok((state, scope))
+    }
+
+    /// Internal errors carry the request's id, under which their cause was logged.
+    pub fn fill<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+        result.map_err(|error| match error {
+            AppError::Internal { request_id } if request_id.is_empty() => AppError::Internal {
+                request_id: current_request_id().unwrap_or_default(),
+            },
+            other => other,
+        })
+    }
+
+    fn current_request_id() -> Option<String> {
+        leptos::prelude::use_context::<http::request::Parts>()
+            .and_then(|parts| parts.headers.get("x-request-id").cloned())
+            .and_then(|v| v.to_str().ok().map(str::to_owned))
+    }
+}
