@@ -57,8 +57,13 @@ pub fn App() -> impl IntoView {
     let user = SharedValue::new(signed_in_user).into_inner();
     provide_context(SignedIn(user));
 
+    // The language cookie belongs to the whole site, not to the folder of the page where the
+    // language was switched (the browser's default path).
+    let cookie_options = leptos_use::UseCookieOptions::default()
+        .path("/")
+        .same_site(leptos_use::SameSite::Lax);
     view! {
-        <I18nContextProvider>
+        <I18nContextProvider cookie_options>
             <Layout />
         </I18nContextProvider>
     }

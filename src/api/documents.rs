@@ -58,13 +58,24 @@ mod ssr {
         let scope = crate::server::auth::current_principal()
             .as_ref()
             .and_then(crate::server::documents::scope_of)
-            .ok_or(AppError::Unauthorized)?;
+            .ok_or(AppError::Unauthorized)
+            .inspect_err(set_status)?;
         Ok((state, scope))
+    }
+
+    /// Answers a failed call with the error's HTTP status (404, 503, …) instead of 500.
+    fn set_status(error: &AppError) {
+        if let (Some(response), Ok(status)) = (
+            leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
+            http::StatusCode::from_u16(error.status_code()),
+        ) {
+            response.set_status(status);
+        }
     }
 
     /// Internal errors carry the request's id, under which their cause was logged.
     pub fn fill<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-        result.map_err(|error| match error {
+        result.inspect_err(set_status).map_err(|error| match error {
             AppError::Internal { request_id } if request_id.is_empty() => AppError::Internal {
                 request_id: current_request_id().unwrap_or_default(),
             },

@@ -7,8 +7,8 @@ use crate::i18n::*;
 pub fn DemoBanner() -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <p class="demo-banner" role="note">
-            {t!(i18n, demo_banner)}
-        </p>
+        <aside class="demo-banner" aria-label=move || t_string!(i18n, demo_label)>
+            <p>{t!(i18n, demo_banner)}</p>
+        </aside>
     }
 }

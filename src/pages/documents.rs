@@ -3,8 +3,10 @@ use leptos_meta::Title;
 use leptos_router::{components::Form, hooks::use_location};
 
 use crate::api::documents::list_documents;
+use crate::app::SignedIn;
 use crate::components::document_table::{doc_type_label, query_href, DocumentTable, StaleNotice};
 use crate::components::error_view::ErrorView;
+use crate::error::AppError;
 use crate::i18n::*;
 use crate::model::{DocType, DocumentList, Sort};
 
@@ -14,12 +16,20 @@ use crate::model::{DocType, DocumentList, Sort};
 #[component]
 pub fn DocumentsPage() -> impl IntoView {
     let i18n = use_i18n();
+    // Without a session there is nothing to load: ask to sign in, without a request.
+    if expect_context::<SignedIn>().0.is_none() {
+        return view! { <ErrorView error=AppError::Unauthorized /> }.into_any();
+    }
     let location = use_location();
     let list = Resource::new(move || location.search.get(), list_documents);
     view! {
         <Title text=move || t_string!(i18n, documents_title).to_string() />
-        <h1>{t!(i18n, documents_title)}</h1>
-        <Transition fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
+        <Transition fallback=move || {
+            view! {
+                <h1>{t!(i18n, documents_title)}</h1>
+                <p class="loading">{t!(i18n, loading)}</p>
+            }
+        }>
             {move || Suspend::new(async move {
                 match list.await {
                     Ok(list) => view! { <DocumentsView list /> }.into_any(),
@@ -28,6 +38,7 @@ pub fn DocumentsPage() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }
 
 #[component]
@@ -63,6 +74,7 @@ fn DocumentsView(list: DocumentList) -> impl IntoView {
         .then(|| query_href("/documents", &query.with_page(page + 1).to_query_pairs()));
 
     view! {
+        <h1>{t!(i18n, documents_title)}</h1>
         <StaleNotice stale=list.stale />
         {notices}
         <Form method="GET" action="/documents" attr:class="filters">

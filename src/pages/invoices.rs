@@ -3,11 +3,13 @@ use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_query_map};
 
 use crate::api::documents::get_invoices;
+use crate::app::SignedIn;
 use crate::components::document_table::{
     date_text, money_text, status_label, DocumentTable, StaleNotice,
 };
 use crate::components::error_view::ErrorView;
 use crate::components::format;
+use crate::error::AppError;
 use crate::i18n::*;
 use crate::model::InvoiceHistory;
 
@@ -16,6 +18,10 @@ use crate::model::InvoiceHistory;
 #[component]
 pub fn InvoicesPage() -> impl IntoView {
     let i18n = use_i18n();
+    // Without a session there is nothing to load: ask to sign in, without a request.
+    if expect_context::<SignedIn>().0.is_none() {
+        return view! { <ErrorView error=AppError::Unauthorized /> }.into_any();
+    }
     let query = use_query_map();
     let year = move || {
         query
@@ -26,8 +32,12 @@ pub fn InvoicesPage() -> impl IntoView {
     let history = Resource::new(year, get_invoices);
     view! {
         <Title text=move || t_string!(i18n, invoices_title).to_string() />
-        <h1>{t!(i18n, invoices_title)}</h1>
-        <Transition fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
+        <Transition fallback=move || {
+            view! {
+                <h1>{t!(i18n, invoices_title)}</h1>
+                <p class="loading">{t!(i18n, loading)}</p>
+            }
+        }>
             {move || Suspend::new(async move {
                 match history.await {
                     Ok(history) => view! { <InvoicesView history /> }.into_any(),
@@ -36,16 +46,22 @@ pub fn InvoicesPage() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }
 
 #[component]
 fn InvoicesView(history: InvoiceHistory) -> impl IntoView {
     let i18n = use_i18n();
     let Some(selected) = history.year else {
-        return view! { <p class="panel empty">{t!(i18n, invoices_empty)}</p> }.into_any();
+        return view! {
+            <h1>{t!(i18n, invoices_title)}</h1>
+            <p class="panel empty">{t!(i18n, invoices_empty)}</p>
+        }
+        .into_any();
     };
     let locale = i18n.get_locale_untracked();
     view! {
+        <h1>{t!(i18n, invoices_title)}</h1>
         <StaleNotice stale=history.stale />
         <nav class="years" aria-label=move || t_string!(i18n, invoices_year_label)>
             <ul>

@@ -3,10 +3,12 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::documents::get_order;
+use crate::app::SignedIn;
 use crate::components::document_table::{
     date_text, doc_type_label, money_text, status_label, DocumentTable, StaleNotice,
 };
 use crate::components::error_view::ErrorView;
+use crate::error::AppError;
 use crate::i18n::*;
 use crate::model::OrderDetail;
 
@@ -15,6 +17,10 @@ use crate::model::OrderDetail;
 #[component]
 pub fn OrderPage() -> impl IntoView {
     let i18n = use_i18n();
+    // Without a session there is nothing to load: ask to sign in, without a request.
+    if expect_context::<SignedIn>().0.is_none() {
+        return view! { <ErrorView error=AppError::Unauthorized /> }.into_any();
+    }
     let params = use_params_map();
     let order_id = move || params.read().get("id").unwrap_or_default();
     let order = Resource::new(order_id, get_order);
@@ -28,6 +34,7 @@ pub fn OrderPage() -> impl IntoView {
             })}
         </Suspense>
     }
+    .into_any()
 }
 
 #[component]
