@@ -51,8 +51,14 @@ e2e:
 	cd end2end && npx playwright test
 
 # Benchmarks print their figures; they never fail on speed.
-bench:
+bench: setup-run
 	cargo run --release -p flexportal --example client_bench
+	cargo run --release --features ssr --example bench
+	cargo leptos build --release --precompress
+	@echo "## Release bundle (target/site/pkg)"
+	@for f in target/site/pkg/*.wasm target/site/pkg/*.js target/site/pkg/*.css; do \
+	  printf '%s: %s bytes raw, %s gzip, %s brotli\n' "$$(basename $$f)" "$$(wc -c < $$f)" \
+	    "$$(gzip -9 -c $$f | wc -c)" "$$( [ -f $$f.br ] && wc -c < $$f.br || echo '?')"; done
 
 clean:
 	cargo clean

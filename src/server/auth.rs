@@ -45,6 +45,8 @@ pub const PENDING_KEY: &str = "sign_in";
 pub const SIGN_IN_TTL_SECS: i64 = 15 * 60;
 /// Wrong codes before an attempt ends.
 pub const MAX_CODE_TRIES: i64 = 5;
+/// How long after answering a sign-in request its lookup and mail start.
+const SIGN_IN_WORK_DELAY: std::time::Duration = std::time::Duration::from_millis(100);
 /// The window of the per-email and per-address limits.
 pub const LIMIT_WINDOW_SECS: i64 = 15 * 60;
 
@@ -261,9 +263,15 @@ pub async fn request_sign_in(
     if ip_count > per_ip || email_count > state.config.auth.per_email_per_15_min {
         tracing::info!("sign-in not sent: rate limit reached");
     } else {
-        // The answer must not wait for (or depend on) the lookup and the mail.
+        // The answer must not wait for (or depend on) the lookup and the mail. The work
+        // starts a moment later, once this answer and its session are written: for a known
+        // address it writes to the database too, and if that overlapped the answer's own
+        // write, the answer would take measurably longer than for an unknown address.
         let state = state.clone();
-        tokio::spawn(async move { send_sign_in(&state, &email, &attempt_id, locale, &ip).await });
+        tokio::spawn(async move {
+            tokio::time::sleep(SIGN_IN_WORK_DELAY).await;
+            send_sign_in(&state, &email, &attempt_id, locale, &ip).await
+        });
     }
     Redirect::to("/login/check").into_response()
 }
