@@ -65,27 +65,16 @@ mod ssr {
 
     /// Answers a failed call with the error's HTTP status (404, 503, …) instead of 500.
     fn set_status(error: &AppError) {
-        if let (Some(response), Ok(status)) = (
-            leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
-            http::StatusCode::from_u16(error.status_code()),
-        ) {
-            response.set_status(status);
-        }
+        crate::components::http_status::set_http_status(error.status_code());
     }
 
     /// Internal errors carry the request's id, under which their cause was logged.
     pub fn fill<T>(result: Result<T, AppError>) -> Result<T, AppError> {
         result.inspect_err(set_status).map_err(|error| match error {
             AppError::Internal { request_id } if request_id.is_empty() => AppError::Internal {
-                request_id: current_request_id().unwrap_or_default(),
+                request_id: crate::server::auth::current_request_id().unwrap_or_default(),
             },
             other => other,
         })
-    }
-
-    fn current_request_id() -> Option<String> {
-        leptos::prelude::use_context::<http::request::Parts>()
-            .and_then(|parts| parts.headers.get("x-request-id").cloned())
-            .and_then(|v| v.to_str().ok().map(str::to_owned))
     }
 }

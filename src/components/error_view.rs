@@ -76,9 +76,7 @@ pub fn ErrorView(error: AppError) -> impl IntoView {
 fn current_request_id() -> Option<String> {
     #[cfg(feature = "ssr")]
     {
-        use_context::<http::request::Parts>()
-            .and_then(|parts| parts.headers.get("x-request-id").cloned())
-            .and_then(|value| value.to_str().ok().map(str::to_owned))
+        crate::server::auth::current_request_id()
     }
     #[cfg(not(feature = "ssr"))]
     {

@@ -749,6 +749,14 @@ pub fn current_principal() -> Option<Principal> {
     request_extension::<Principal>()
 }
 
+/// The id of the request being handled, as the request-id layer set it: the reference under
+/// which its errors are logged.
+pub fn current_request_id() -> Option<String> {
+    leptos::prelude::use_context::<Parts>()
+        .and_then(|parts| parts.headers.get("x-request-id").cloned())
+        .and_then(|value| value.to_str().ok().map(str::to_owned))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
