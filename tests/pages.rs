@@ -307,7 +307,7 @@ async fn reqwest_get(url: &str) -> (u16, String) {
 async fn an_upstream_that_fails_gives_a_clear_503_page() {
     let app = TestApp::new(&[("FLEXPORTAL_TIMEOUT_MS", "300")]).await;
     let mut clara = signed_in(&app, CLARA).await;
-    let faults = app.state.upstream.demo.as_ref().unwrap().sim.faults.clone();
+    let faults = app.sim().faults.clone();
 
     faults.fail_next_with_500(50);
     let page = clara.get("/documents").await;
@@ -337,14 +337,7 @@ async fn the_last_good_data_is_shown_marked_when_the_upstream_fails() {
     let fresh = clara.get("/documents").await;
     assert!(!fresh.text().contains("may be out of date"));
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    app.state
-        .upstream
-        .demo
-        .as_ref()
-        .unwrap()
-        .sim
-        .faults
-        .fail_next_with_500(100);
+    app.sim().faults.fail_next_with_500(100);
     let stale = clara.get("/documents").await;
     assert_eq!(stale.status, StatusCode::OK);
     assert!(stale.text().contains("may be out of date"));
@@ -355,15 +348,7 @@ async fn the_last_good_data_is_shown_marked_when_the_upstream_fails() {
 async fn a_warm_page_view_costs_no_upstream_calls() {
     let app = TestApp::new(&[]).await;
     let mut dana = signed_in(&app, DANA).await;
-    let counters = app
-        .state
-        .upstream
-        .demo
-        .as_ref()
-        .unwrap()
-        .sim
-        .counters
-        .clone();
+    let counters = app.sim().counters.clone();
     counters.reset();
     dana.get("/documents").await;
     let cold = counters.total();

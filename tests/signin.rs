@@ -5,11 +5,12 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::http::StatusCode;
-use common::{form_value, link_and_code, mails_to, path_of, wait_for_mail, Browser, TestApp};
-use sqlx::Connection;
+use common::{
+    form_value, link_and_code, mails_to, path_of, wait_for_mail, Browser, PgDatabase, TestApp,
+};
 
 const BEN: &str = "ben.okafor@example.com";
 
@@ -211,14 +212,7 @@ async fn inactive_ambiguous_and_malformed_addresses_get_no_mail() {
         .await;
     assert_eq!(mails_to(&app, "greta.holm@example.com").await, 0);
     // The upstream matches case-insensitively here: two customers answer; neither gets mail.
-    app.state
-        .upstream
-        .demo
-        .as_ref()
-        .unwrap()
-        .sim
-        .faults
-        .set_email_case_insensitive(true);
+    app.sim().faults.set_email_case_insensitive(true);
     browser.post("/login", "email=jo.berg%40example.com").await;
     assert_eq!(mails_to(&app, "jo.berg@example.com").await, 0);
     // A malformed address is told so, plainly.
@@ -232,11 +226,18 @@ async fn inactive_ambiguous_and_malformed_addresses_get_no_mail() {
 async fn the_address_is_matched_case_insensitively_here() {
     let app = app().await;
     let mut browser = Browser::new(&app);
-    // The upstream's exact match finds one customer; the typed case need not match.
-    let (_, code) = request(&mut browser, "jo.berg@example.com").await;
+    // FlexPortal's match is exact: another spelling of the address finds nobody, sends nothing.
+    browser
+        .post("/login", "email=BEN.OKAFOR%40Example.com")
+        .await;
+    assert_eq!(mails_to(&app, BEN).await, 0);
+
+    // An upstream that ignores case answers with the stored spelling; Folio compares without
+    // case and signs the one customer in.
+    app.sim().faults.set_email_case_insensitive(true);
+    let (_, code) = request(&mut browser, "Ben.Okafor@Example.COM").await;
     browser.post("/login/code", &format!("code={code}")).await;
-    let page = browser.get("/").await;
-    assert!(page.text().contains("Signed in as"));
+    assert_signed_in_as(&mut browser, "Ben Okafor").await;
 }
 
 #[tokio::test]
@@ -360,54 +361,6 @@ async fn the_sign_in_mail_speaks_the_customers_language() {
 }
 
 // --- PostgreSQL ---------------------------------------------------------------------------
-
-/// A fresh database on the machine's PostgreSQL server, dropped when the test ends.
-struct PgDatabase {
-    name: String,
-}
-
-const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-
-impl PgDatabase {
-    async fn create() -> Self {
-        let name = format!("folio_test_{}_{}", std::process::id(), rand_suffix());
-        let mut admin = sqlx::PgConnection::connect(PG_ADMIN)
-            .await
-            .expect("the PostgreSQL server on 127.0.0.1:5432 answers");
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        PgDatabase { name }
-    }
-
-    fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:5432/{}", self.name)
-    }
-
-    async fn drop_it(self) {
-        if let Ok(mut admin) = sqlx::PgConnection::connect(PG_ADMIN).await {
-            let _ = sqlx::query(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ))
-            .execute(&mut admin)
-            .await;
-        }
-    }
-}
-
-fn rand_suffix() -> String {
-    format!(
-        "{:x}",
-        Instant::now().elapsed().as_nanos() ^ u128::from(std::process::id()) << 20 ^ {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
-        }
-    )
-}
 
 #[tokio::test]
 async fn postgres_sign_in_reuse_expiry_and_sign_out_everywhere() {

@@ -246,14 +246,13 @@ impl Store {
 
     /// Counts one wrong code; returns the attempts so far.
     pub async fn attempt_count_wrong_code(&self, id: &str) -> StoreResult<i64> {
-        sqlx::query("UPDATE sign_in_attempts SET code_attempts = code_attempts + 1 WHERE id = $1")
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        let row = sqlx::query("SELECT code_attempts FROM sign_in_attempts WHERE id = $1")
-            .bind(id)
-            .fetch_one(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "UPDATE sign_in_attempts SET code_attempts = code_attempts + 1 WHERE id = $1 \
+             RETURNING code_attempts",
+        )
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await?;
         row.try_get(0)
     }
 

@@ -58,6 +58,17 @@ impl TestApp {
         }
     }
 
+    /// The stand-in FlexPortal this demo-mode app runs: its faults and request counters.
+    pub fn sim(&self) -> &flexportal_sim::RunningSim {
+        &self
+            .state
+            .upstream
+            .demo
+            .as_ref()
+            .expect("a demo-mode app")
+            .sim
+    }
+
     pub async fn get(&self, path: &str, headers: &[(&str, &str)]) -> Answer {
         let mut request = Request::get(path);
         for (k, v) in headers {
@@ -284,4 +295,61 @@ pub async fn signed_in<'a>(app: &'a TestApp, email: &str) -> Browser<'a> {
     let answer = browser.post("/login/code", &format!("code={code}")).await;
     assert_eq!(answer.location(), "/", "signed in as {email}");
     browser
+}
+
+/// A fresh database on the machine's PostgreSQL server (trust authentication on
+/// 127.0.0.1:5432). Drop it with [`PgDatabase::drop_it`] when done.
+pub struct PgDatabase {
+    name: String,
+}
+
+const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+impl PgDatabase {
+    pub async fn create() -> Self {
+        Self::try_create()
+            .await
+            .expect("the PostgreSQL server on 127.0.0.1:5432 answers")
+    }
+
+    /// `None` when the server cannot be reached within a few seconds.
+    pub async fn try_create() -> Option<Self> {
+        use sqlx::Connection;
+        let name = format!(
+            "folio_test_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let connect = sqlx::PgConnection::connect(PG_ADMIN);
+        let mut admin = tokio::time::timeout(std::time::Duration::from_secs(3), connect)
+            .await
+            .ok()?
+            .ok()?;
+        // Left over from an interrupted run with the same process id: start clean.
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut admin)
+            .await
+            .ok()?;
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .ok()?;
+        Some(PgDatabase { name })
+    }
+
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:5432/{}", self.name)
+    }
+
+    pub async fn drop_it(self) {
+        use sqlx::Connection;
+        if let Ok(mut admin) = sqlx::PgConnection::connect(PG_ADMIN).await {
+            let _ = sqlx::query(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut admin)
+            .await;
+        }
+    }
 }
