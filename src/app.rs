@@ -7,15 +7,22 @@ use leptos_router::{
     path, SsrMode,
 };
 
+use crate::components::link_banner::LinkBanner;
 use crate::components::{
     demo_banner::DemoBanner, site_footer::SiteFooter, site_header::SiteHeader,
 };
 use crate::i18n::*;
+use crate::model::Role;
 use crate::model::{SiteInfo, UserView};
+use crate::pages::manage::{
+    audit::ManageAuditPage, customer::ManageCustomerPage, home::ManageHomePage,
+    link::ManageLinkPage, links::ManageLinksPage, share::ManageSharePage,
+};
 use crate::pages::{
-    documents::DocumentsPage, home::HomePage, invoices::InvoicesPage, login::LoginPage,
-    login_check::LoginCheckPage, login_verify::LoginVerifyPage, not_found::NotFound,
-    order::OrderPage, outbox::OutboxPage,
+    access::AccessPage, documents::DocumentsPage, home::HomePage, invoices::InvoicesPage,
+    link_ended::LinkEndedPage, login::LoginPage, login_check::LoginCheckPage,
+    login_verify::LoginVerifyPage, not_found::NotFound, order::OrderPage, outbox::OutboxPage,
+    share::ShareLandingPage,
 };
 
 /// The signed-in person, if any. Signing in and out are full page loads, so this is read once
@@ -74,6 +81,13 @@ fn Layout() -> impl IntoView {
     let i18n = use_i18n();
     let site = expect_context::<SiteInfo>();
     let brand_name = site.brand_name.clone();
+    let grant = match expect_context::<SignedIn>().0 {
+        Some(UserView {
+            role: Role::Link(grant),
+            ..
+        }) => Some(grant),
+        _ => None,
+    };
 
     // Effects run only in the browser, after hydration: the attribute tells tests (and curious
     // people) that the page is interactive.
@@ -94,6 +108,7 @@ fn Layout() -> impl IntoView {
             </a>
             {site.demo.then(|| view! { <DemoBanner /> })}
             <SiteHeader />
+            {grant.map(|grant| view! { <LinkBanner grant /> })}
             <main id="main" tabindex="-1">
                 <Routes fallback=|| view! { <NotFound /> }>
                     // Pages with customer data render whole before answering, so that their
@@ -105,10 +120,46 @@ fn Layout() -> impl IntoView {
                     <Route path=path!("/invoices") view=InvoicesPage ssr=SsrMode::Async />
                     // Pages that load data render it in order, so browsers without
                     // JavaScript get it in the HTML.
-                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::InOrder />
-                    <Route path=path!("/login/check") view=LoginCheckPage ssr=SsrMode::InOrder />
-                    <Route path=path!("/login/verify") view=LoginVerifyPage />
+                    <Route path=path!("/login") view=|| view! { <LoginPage /> } ssr=SsrMode::InOrder />
+                    <Route
+                        path=path!("/login/check")
+                        view=|| view! { <LoginCheckPage /> }
+                        ssr=SsrMode::InOrder
+                    />
+                    <Route path=path!("/login/verify") view=|| view! { <LoginVerifyPage /> } />
                     <Route path=path!("/dev/outbox") view=OutboxPage ssr=SsrMode::InOrder />
+                    <Route path=path!("/access") view=AccessPage ssr=SsrMode::Async />
+                    <Route path=path!("/s/:token") view=ShareLandingPage ssr=SsrMode::Async />
+                    <Route path=path!("/shared/ended") view=LinkEndedPage />
+                    // Account managers.
+                    <Route
+                        path=path!("/manage/login")
+                        view=|| view! { <LoginPage staff=true /> }
+                        ssr=SsrMode::InOrder
+                    />
+                    <Route
+                        path=path!("/manage/login/check")
+                        view=|| view! { <LoginCheckPage staff=true /> }
+                        ssr=SsrMode::InOrder
+                    />
+                    <Route
+                        path=path!("/manage/login/verify")
+                        view=|| view! { <LoginVerifyPage staff=true /> }
+                    />
+                    <Route path=path!("/manage") view=ManageHomePage ssr=SsrMode::Async />
+                    <Route
+                        path=path!("/manage/customers/:id")
+                        view=ManageCustomerPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/manage/customers/:id/share")
+                        view=ManageSharePage
+                        ssr=SsrMode::Async
+                    />
+                    <Route path=path!("/manage/links") view=ManageLinksPage ssr=SsrMode::Async />
+                    <Route path=path!("/manage/links/:id") view=ManageLinkPage ssr=SsrMode::Async />
+                    <Route path=path!("/manage/audit") view=ManageAuditPage ssr=SsrMode::Async />
                 </Routes>
             </main>
             <SiteFooter />

@@ -13,6 +13,9 @@ pub enum AppError {
     /// The thing does not exist, or the caller may not know that it exists.
     #[error("not found")]
     NotFound,
+    /// A portal link that existed but no longer opens.
+    #[error("link no longer valid")]
+    Gone(crate::model::LinkState),
     /// The caller must sign in first.
     #[error("sign-in required")]
     Unauthorized,
@@ -32,6 +35,7 @@ impl AppError {
     pub fn status_code(&self) -> u16 {
         match self {
             AppError::NotFound => 404,
+            AppError::Gone(_) => 410,
             AppError::Unauthorized => 401,
             AppError::BadRequest(_) => 400,
             AppError::Unavailable => 503,

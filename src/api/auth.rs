@@ -5,10 +5,23 @@ use leptos::prelude::*;
 use crate::error::AppError;
 use crate::model::{DemoAccountView, OutboxMessage};
 
-/// In demo mode, the demo accounts the sign-in page offers; elsewhere none.
+/// In demo mode, the demo accounts the sign-in page offers (the demo account manager on the
+/// staff sign-in page); elsewhere none.
 #[server(endpoint = "get_demo_accounts")]
-pub async fn get_demo_accounts() -> Result<Vec<DemoAccountView>, AppError> {
+pub async fn get_demo_accounts(staff: bool) -> Result<Vec<DemoAccountView>, AppError> {
     let state = expect_context::<crate::server::AppState>();
+    if staff {
+        use crate::server::staff::{DEMO_MANAGER_EMAIL, DEMO_MANAGER_NAME};
+        let demo = state.upstream.demo.is_some();
+        return Ok(demo
+            .then(|| DemoAccountView {
+                email: DEMO_MANAGER_EMAIL.to_owned(),
+                name: DEMO_MANAGER_NAME.to_owned(),
+                description: "Account manager".to_owned(),
+            })
+            .into_iter()
+            .collect());
+    }
     Ok(state
         .upstream
         .demo

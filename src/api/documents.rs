@@ -6,6 +6,9 @@ use leptos::prelude::*;
 use crate::error::AppError;
 use crate::model::{DocumentList, InvoiceHistory, OrderDetail, Overview};
 
+#[cfg(feature = "ssr")]
+use super::ssr;
+
 /// `/`: the signed-in customer's orders, latest documents and counts.
 #[server(endpoint = "get_overview")]
 pub async fn get_overview() -> Result<Overview, AppError> {
@@ -19,9 +22,7 @@ pub async fn get_overview() -> Result<Overview, AppError> {
 pub async fn list_documents(query: String) -> Result<DocumentList, AppError> {
     use crate::model::DocumentQuery;
     let (state, scope) = ssr::caller()?;
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str(query.trim_start_matches('?')).unwrap_or_default();
-    let (parsed, mut notices) = DocumentQuery::from_query_pairs(pairs);
+    let (parsed, mut notices) = DocumentQuery::from_query_pairs(ssr::query_pairs(&query));
     let mut list = ssr::fill(
         crate::server::documents::documents(&state.upstream.client, &scope, parsed).await,
     )?;
@@ -44,37 +45,4 @@ pub async fn get_order(order_id: String) -> Result<OrderDetail, AppError> {
 pub async fn get_invoices(year: Option<i32>) -> Result<InvoiceHistory, AppError> {
     let (state, scope) = ssr::caller()?;
     ssr::fill(crate::server::documents::invoices(&state.upstream.client, &scope, year).await)
-}
-
-#[cfg(feature = "ssr")]
-mod ssr {
-    use crate::error::AppError;
-    use crate::server::documents::Scope;
-    use crate::server::AppState;
-
-    /// The state and the caller's scope; anonymous callers must sign in.
-    pub fn caller() -> Result<(AppState, Scope), AppError> {
-        let state = leptos::prelude::expect_context::<AppState>();
-        let scope = crate::server::auth::current_principal()
-            .as_ref()
-            .and_then(crate::server::documents::scope_of)
-            .ok_or(AppError::Unauthorized)
-            .inspect_err(set_status)?;
-        Ok((state, scope))
-    }
-
-    /// Answers a failed call with the error's HTTP status (404, 503, …) instead of 500.
-    fn set_status(error: &AppError) {
-        crate::components::http_status::set_http_status(error.status_code());
-    }
-
-    /// Internal errors carry the request's id, under which their cause was logged.
-    pub fn fill<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-        result.inspect_err(set_status).map_err(|error| match error {
-            AppError::Internal { request_id } if request_id.is_empty() => AppError::Internal {
-                request_id: crate::server::auth::current_request_id().unwrap_or_default(),
-            },
-            other => other,
-        })
-    }
 }

@@ -3,3 +3,57 @@
 
 pub mod auth;
 pub mod documents;
+pub mod links;
+pub mod manage;
+
+/// What every server function does first and last: find out who calls, and answer errors
+/// with their HTTP status.
+#[cfg(feature = "ssr")]
+pub(crate) mod ssr {
+    use crate::error::AppError;
+    use crate::server::documents::Scope;
+    use crate::server::links::Staff;
+    use crate::server::AppState;
+
+    /// The state and the caller's scope; anonymous callers must sign in.
+    pub fn caller() -> Result<(AppState, Scope), AppError> {
+        let state = leptos::prelude::expect_context::<AppState>();
+        let scope = crate::server::auth::current_principal()
+            .as_ref()
+            .and_then(crate::server::documents::scope_of)
+            .ok_or(AppError::Unauthorized)
+            .inspect_err(set_status)?;
+        Ok((state, scope))
+    }
+
+    /// The state and the calling staff member. For anyone else the staff functions do not
+    /// exist: not found, exactly like an unknown endpoint.
+    pub fn staff() -> Result<(AppState, Staff), AppError> {
+        let state = leptos::prelude::expect_context::<AppState>();
+        let staff = Staff::of(crate::server::auth::current_principal().as_ref())
+            .ok_or(AppError::NotFound)
+            .inspect_err(set_status)?;
+        Ok((state, staff))
+    }
+
+    /// Answers a failed call with the error's HTTP status (404, 503, …) instead of 500.
+    fn set_status(error: &AppError) {
+        crate::components::http_status::set_http_status(error.status_code());
+    }
+
+    /// Internal errors carry the request's id, under which their cause was logged.
+    pub fn fill<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+        result.inspect_err(set_status).map_err(|error| match error {
+            AppError::Internal { request_id } if request_id.is_empty() => AppError::Internal {
+                request_id: crate::server::auth::current_request_id().unwrap_or_default(),
+            },
+            other => other,
+        })
+    }
+
+    /// A page's raw query string (`a=1&b=2`, with or without `?`) as pairs; unreadable text
+    /// reads as no parameters.
+    pub fn query_pairs(query: &str) -> Vec<(String, String)> {
+        serde_urlencoded::from_str(query.trim_start_matches('?')).unwrap_or_default()
+    }
+}

@@ -43,9 +43,15 @@ pub fn date_text(i18n: I18nContext<Locale>, iso: Option<&str>) -> String {
 }
 
 /// Documents as a table: name, type, order, date, size, and the view and download actions.
-/// The file routes check ownership again on every click.
+/// The file routes check ownership again on every click. On a staff screen, `staff_base` is
+/// the customer's page (`/manage/customers/{id}`): files open through the staff file routes
+/// and orders filter that page.
 #[component]
-pub fn DocumentTable(rows: Vec<DocumentRow>, #[prop(optional)] show_order: bool) -> impl IntoView {
+pub fn DocumentTable(
+    rows: Vec<DocumentRow>,
+    #[prop(optional)] show_order: bool,
+    #[prop(default = None)] staff_base: Option<String>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let locale = i18n.get_locale_untracked();
     view! {
@@ -65,10 +71,16 @@ pub fn DocumentTable(rows: Vec<DocumentRow>, #[prop(optional)] show_order: bool)
                     {rows
                         .into_iter()
                         .map(|row| {
-                            let view_href = format!("/files/{}/view", row.id);
-                            let download_href = format!("/files/{}/download", row.id);
+                            let (files, order_href) = match &staff_base {
+                                Some(base) => (
+                                    format!("{base}/files"),
+                                    query_href(base, &[("order", row.order_id.clone())]),
+                                ),
+                                None => ("/files".to_owned(), format!("/orders/{}", row.order_id)),
+                            };
+                            let view_href = format!("{files}/{}/view", row.id);
+                            let download_href = format!("{files}/{}/download", row.id);
                             let name = row.name.clone();
-                            let order_href = format!("/orders/{}", row.order_id);
                             view! {
                                 <tr>
                                     <td class="name">{row.name.clone()}</td>

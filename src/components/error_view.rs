@@ -4,6 +4,7 @@ use leptos_router::components::A;
 use crate::components::http_status::set_http_status;
 use crate::error::AppError;
 use crate::i18n::*;
+use crate::model::LinkState;
 
 /// The one view of an error: a message in the user's language, the right HTTP status during
 /// server rendering, and for internal errors the reference under which the cause was logged.
@@ -22,6 +23,21 @@ pub fn ErrorView(error: AppError) -> impl IntoView {
             </section>
         }
         .into_any(),
+        AppError::Gone(state) => {
+            let body = match state {
+                LinkState::Revoked => t_string!(i18n, gone_revoked),
+                LinkState::UsedUp => t_string!(i18n, gone_used_up),
+                _ => t_string!(i18n, gone_expired),
+            };
+            view! {
+                <section class="panel notice" aria-labelledby="error-title">
+                    <h1 id="error-title">{t!(i18n, gone_title)}</h1>
+                    <p>{body}</p>
+                    <p>{t!(i18n, gone_ask)}</p>
+                </section>
+            }
+            .into_any()
+        }
         AppError::Unauthorized => view! {
             <section class="panel notice" aria-labelledby="error-title">
                 <h1 id="error-title">{t!(i18n, signin_required_title)}</h1>

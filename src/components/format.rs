@@ -24,6 +24,18 @@ pub fn date(iso: &str, locale: Locale) -> String {
     }
 }
 
+/// `2025-01-15T09:30:00Z` as `15 Jan 2025, 09:30 UTC` or `15.01.2025, 09:30 UTC`: audit times
+/// are shown in UTC, the same for every reader and every instance.
+pub fn date_time(iso: &str, locale: Locale) -> String {
+    match iso
+        .get(11..16)
+        .filter(|t| t.as_bytes().get(2) == Some(&b':'))
+    {
+        Some(clock) => format!("{}, {clock} UTC", date(iso, locale)),
+        None => date(iso, locale),
+    }
+}
+
 /// `2025-01` as `Jan 2025` or `01/2025`.
 pub fn period(text: &str, locale: Locale) -> String {
     let parsed = text

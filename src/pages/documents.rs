@@ -41,10 +41,23 @@ pub fn DocumentsPage() -> impl IntoView {
     .into_any()
 }
 
+/// The filters, the list and the pager. Also the documents part of a staff member's view of a
+/// customer, where `staff_base` is that page's path.
 #[component]
-fn DocumentsView(list: DocumentList) -> impl IntoView {
+pub fn DocumentsView(
+    list: DocumentList,
+    #[prop(default = None)] staff_base: Option<String>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let query = list.query.clone();
+    let path = staff_base
+        .clone()
+        .unwrap_or_else(|| "/documents".to_owned());
+    let heading = if staff_base.is_some() {
+        view! { <h2 id="documents-title">{t!(i18n, documents_title)}</h2> }.into_any()
+    } else {
+        view! { <h1>{t!(i18n, documents_title)}</h1> }.into_any()
+    };
     let sort_label = move |sort: Sort| match sort {
         Sort::DateDesc => t_string!(i18n, sort_date_desc),
         Sort::DateAsc => t_string!(i18n, sort_date_asc),
@@ -68,16 +81,15 @@ fn DocumentsView(list: DocumentList) -> impl IntoView {
     });
     let page = list.page;
     let pages = list.page_count.max(1);
-    let prev =
-        (page > 1).then(|| query_href("/documents", &query.with_page(page - 1).to_query_pairs()));
-    let next = (page < pages)
-        .then(|| query_href("/documents", &query.with_page(page + 1).to_query_pairs()));
+    let prev = (page > 1).then(|| query_href(&path, &query.with_page(page - 1).to_query_pairs()));
+    let next =
+        (page < pages).then(|| query_href(&path, &query.with_page(page + 1).to_query_pairs()));
 
     view! {
-        <h1>{t!(i18n, documents_title)}</h1>
+        {heading}
         <StaleNotice stale=list.stale />
         {notices}
-        <Form method="GET" action="/documents" attr:class="filters">
+        <Form method="GET" action=path.clone() attr:class="filters">
             <fieldset>
                 <legend class="visually-hidden">{t!(i18n, filter_legend)}</legend>
                 <div class="field">
@@ -154,7 +166,7 @@ fn DocumentsView(list: DocumentList) -> impl IntoView {
                 </div>
                 <div class="field actions">
                     <button type="submit" class="button">{t!(i18n, filter_apply)}</button>
-                    <a href="/documents">{t!(i18n, filter_reset)}</a>
+                    <a href=path.clone()>{t!(i18n, filter_reset)}</a>
                 </div>
             </fieldset>
         </Form>
@@ -164,7 +176,7 @@ fn DocumentsView(list: DocumentList) -> impl IntoView {
         {if list.rows.is_empty() {
             view! { <p class="panel empty">{t!(i18n, documents_none)}</p> }.into_any()
         } else {
-            view! { <DocumentTable rows=list.rows.clone() show_order=true /> }.into_any()
+            view! { <DocumentTable rows=list.rows.clone() show_order=true staff_base=staff_base.clone() /> }.into_any()
         }}
         <nav class="pager" aria-label=move || t_string!(i18n, pagination_label)>
             {prev.map(|href| view! { <a href=href rel="prev">{t!(i18n, page_prev)}</a> })}

@@ -9,7 +9,7 @@ use crate::components::document_table::{
 };
 use crate::components::error_view::ErrorView;
 use crate::i18n::*;
-use crate::model::{Overview, SiteInfo};
+use crate::model::{Overview, Role, SiteInfo};
 
 /// `/`: for a signed-in customer the overview of orders and documents; for anyone else what
 /// the portal is for.
@@ -17,13 +17,36 @@ use crate::model::{Overview, SiteInfo};
 pub fn HomePage() -> impl IntoView {
     let i18n = use_i18n();
     let brand = expect_context::<SiteInfo>().brand_name;
-    if let SignedIn(Some(user)) = expect_context::<SignedIn>() {
-        let name = user.name.clone();
-        let overview = Resource::new(|| (), |_| get_overview());
+    let signed_in = expect_context::<SignedIn>().0;
+    if signed_in.as_ref().is_some_and(|u| u.role == Role::Staff) {
+        // Staff see customers only through the staff screens.
         return view! {
             <Title text="" />
             <section class="hero compact" aria-labelledby="home-title">
-                <h1 id="home-title">{t!(i18n, home_welcome, name = move || name.clone())}</h1>
+                <h1 id="home-title">{t!(i18n, home_staff_title)}</h1>
+                <p>
+                    <A href="/manage" attr:class="button">
+                        {t!(i18n, manage_title)}
+                    </A>
+                </p>
+            </section>
+        }
+        .into_any();
+    }
+    if let Some(user) = signed_in {
+        let name = user.name.clone();
+        let overview = Resource::new(|| (), |_| get_overview());
+        let heading = if matches!(user.role, Role::Link(_)) {
+            // A link session has no person behind it: the link's label names it.
+            view! { <h1 id="home-title">{name}</h1> }.into_any()
+        } else {
+            view! { <h1 id="home-title">{t!(i18n, home_welcome, name = move || name.clone())}</h1> }
+                .into_any()
+        };
+        return view! {
+            <Title text="" />
+            <section class="hero compact" aria-labelledby="home-title">
+                {heading}
                 <p class="lead">{t!(i18n, home_signed_in_intro, brand = move || brand.clone())}</p>
             </section>
             <Suspense fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
@@ -34,11 +57,16 @@ pub fn HomePage() -> impl IntoView {
                     }
                 })}
             </Suspense>
-            <form method="post" action="/logout/everywhere" class="sign-out-everywhere">
-                <button type="submit" class="link-button">
-                    {t!(i18n, sign_out_everywhere)}
-                </button>
-            </form>
+            {(user.role == Role::Customer)
+                .then(|| {
+                    view! {
+                        <form method="post" action="/logout/everywhere" class="sign-out-everywhere">
+                            <button type="submit" class="link-button">
+                                {t!(i18n, sign_out_everywhere)}
+                            </button>
+                        </form>
+                    }
+                })}
         }
         .into_any();
     }

@@ -6,12 +6,21 @@ use crate::api::auth::get_demo_accounts;
 use crate::i18n::*;
 use crate::model::SiteInfo;
 
-/// `/login`: one email field. The form posts to `/login`, which answers the same whatever the
-/// address. In demo mode the invented customers are listed, each one click away.
+/// `/login` (and, with `staff`, `/manage/login`): one email field. The form posts to the
+/// page's own address, which answers the same whatever the address typed. In demo mode the
+/// invented customers (or the demo account manager) are listed, each one click away.
 #[component]
-pub fn LoginPage() -> impl IntoView {
+pub fn LoginPage(#[prop(optional)] staff: bool) -> impl IntoView {
     let i18n = use_i18n();
     let brand = expect_context::<SiteInfo>().brand_name;
+    let action = if staff { "/manage/login" } else { "/login" };
+    let title = move || {
+        if staff {
+            t_string!(i18n, staff_login_title)
+        } else {
+            t_string!(i18n, login_title)
+        }
+    };
     let query = use_query_map();
     let error = move || {
         query.read().get("error").map(|code| {
@@ -28,15 +37,19 @@ pub fn LoginPage() -> impl IntoView {
             }
         })
     };
-    let accounts = Resource::new(|| (), |_| get_demo_accounts());
+    let accounts = Resource::new(|| (), move |_| get_demo_accounts(staff));
 
     view! {
-        <Title text=move || t_string!(i18n, login_title).to_string() />
+        <Title text=move || title().to_string() />
         <section class="panel narrow" aria-labelledby="login-title">
-            <h1 id="login-title">{t!(i18n, login_title)}</h1>
-            <p>{t!(i18n, login_intro, brand = move || brand.clone())}</p>
+            <h1 id="login-title">{title}</h1>
+            {if staff {
+                view! { <p>{t!(i18n, staff_login_intro)}</p> }.into_any()
+            } else {
+                view! { <p>{t!(i18n, login_intro, brand = move || brand.clone())}</p> }.into_any()
+            }}
             {error}
-            <form class="stack" method="post" action="/login">
+            <form class="stack" method="post" action=action>
                 <label for="email">{t!(i18n, login_email_label)}</label>
                 <input
                     id="email"
@@ -68,7 +81,7 @@ pub fn LoginPage() -> impl IntoView {
                                             let name = account.name.clone();
                                             view! {
                                                 <li>
-                                                    <form method="post" action="/login">
+                                                    <form method="post" action=action>
                                                         <input type="hidden" name="email" value=account.email.clone() />
                                                         <button type="submit" class="link-button">
                                                             {t!(i18n, login_demo_button, name = move || name.clone())}

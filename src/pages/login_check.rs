@@ -6,9 +6,11 @@ use crate::api::auth::get_pending_sign_in;
 use crate::i18n::*;
 use crate::model::SiteInfo;
 
-/// `/login/check`: "check your email", and where the code from the mail is typed.
+/// `/login/check` (`/manage/login/check` for staff): "check your email", and where the code
+/// from the mail is typed.
 #[component]
-pub fn LoginCheckPage() -> impl IntoView {
+pub fn LoginCheckPage(#[prop(optional)] staff: bool) -> impl IntoView {
+    let base = if staff { "/manage" } else { "" };
     let i18n = use_i18n();
     let demo = expect_context::<SiteInfo>().demo;
     let query = use_query_map();
@@ -44,7 +46,7 @@ pub fn LoginCheckPage() -> impl IntoView {
                 })}
             </Suspense>
             {error}
-            <form class="stack" method="post" action="/login/code">
+            <form class="stack" method="post" action=format!("{base}/login/code")>
                 <label for="code">{t!(i18n, check_code_label)}</label>
                 <input
                     id="code"
@@ -63,7 +65,7 @@ pub fn LoginCheckPage() -> impl IntoView {
                 </button>
             </form>
             <p>
-                <A href="/login">{t!(i18n, check_other_address)}</A>
+                <A href=format!("{base}/login")>{t!(i18n, check_other_address)}</A>
             </p>
             {demo
                 .then(|| {

@@ -4,10 +4,11 @@ use leptos_router::{components::A, hooks::use_query_map};
 
 use crate::i18n::*;
 
-/// `/login/verify?token=…`: the link from the mail lands here. Only the button's POST spends
+/// `/login/verify?token=…` (`/manage/login/verify` for staff): the link from the mail lands here. Only the button's POST spends
 /// the token, so a mail scanner that fetches the link changes nothing.
 #[component]
-pub fn LoginVerifyPage() -> impl IntoView {
+pub fn LoginVerifyPage(#[prop(optional)] staff: bool) -> impl IntoView {
+    let base = if staff { "/manage" } else { "" };
     let i18n = use_i18n();
     // The token is in this page's address: no other site may learn it from a Referer.
     #[cfg(feature = "ssr")]
@@ -32,7 +33,7 @@ pub fn LoginVerifyPage() -> impl IntoView {
                 Some(token) => {
                     view! {
                         <p>{t!(i18n, verify_body)}</p>
-                        <form method="post" action="/login/verify">
+                        <form method="post" action=format!("{base}/login/verify")>
                             <input type="hidden" name="token" value=token />
                             <button type="submit" class="button">
                                 {t!(i18n, verify_submit)}
@@ -47,7 +48,7 @@ pub fn LoginVerifyPage() -> impl IntoView {
                             {t!(i18n, verify_missing)}
                         </p>
                         <p>
-                            <A href="/login">{t!(i18n, nav_sign_in)}</A>
+                            <A href=format!("{base}/login")>{t!(i18n, nav_sign_in)}</A>
                         </p>
                     }
                         .into_any()

@@ -33,11 +33,11 @@ use tower_sessions::Session;
 use leptos_i18n::Locale as _;
 
 use crate::i18n::Locale;
-use crate::model::UserView;
+use crate::model::{DocType, LinkGrantView, Role, UserView};
 use crate::server::mail::{escape_html, Mail};
 use crate::server::session::PRINCIPAL_KEY;
 use crate::server::state::AppState;
-use crate::server::store::{Attempt, AuditEvent};
+use crate::server::store::{Attempt, Audience, AuditEvent};
 
 /// Session key of a sign-in in progress.
 pub const PENDING_KEY: &str = "sign_in";
@@ -63,6 +63,31 @@ pub enum Principal {
         /// Unix seconds; the session ends `FOLIO_SESSION_MAX_HOURS` later.
         signed_in_at: i64,
     },
+    /// An account manager. Sees customers only through the staff screens.
+    Staff {
+        /// `staff:<email>`.
+        subject: String,
+        email: String,
+        name: String,
+        signed_in_at: i64,
+    },
+    /// A read-only session opened through a portal link, limited to the link's scope. The
+    /// scope is copied from the link when it is opened and never changes; whether the link
+    /// still holds (not revoked, not expired) is checked on every request.
+    Link {
+        /// `link:<id>`: revoking the link ends every session it opened.
+        subject: String,
+        link_id: String,
+        customer_id: String,
+        order_id: Option<String>,
+        /// `None`: every type.
+        types: Option<Vec<DocType>>,
+        label: String,
+        shared_by: String,
+        /// Unix seconds; refreshed from the link on every request.
+        expires_at: i64,
+        signed_in_at: i64,
+    },
 }
 
 impl Principal {
@@ -76,21 +101,54 @@ impl Principal {
         }
     }
 
+    pub fn staff(email: &str, name: &str, now: i64) -> Self {
+        Principal::Staff {
+            subject: format!("staff:{}", email.to_lowercase()),
+            email: email.to_lowercase(),
+            name: name.to_owned(),
+            signed_in_at: now,
+        }
+    }
+
     pub fn subject(&self) -> &str {
         match self {
-            Principal::Customer { subject, .. } => subject,
+            Principal::Customer { subject, .. }
+            | Principal::Staff { subject, .. }
+            | Principal::Link { subject, .. } => subject,
         }
     }
 
     pub fn signed_in_at(&self) -> i64 {
         match self {
-            Principal::Customer { signed_in_at, .. } => *signed_in_at,
+            Principal::Customer { signed_in_at, .. }
+            | Principal::Staff { signed_in_at, .. }
+            | Principal::Link { signed_in_at, .. } => *signed_in_at,
         }
     }
 
+    /// The customer whose documents this principal sees; staff see none through the customer
+    /// pages.
     pub fn customer_id(&self) -> Option<&str> {
         match self {
-            Principal::Customer { customer_id, .. } => Some(customer_id),
+            Principal::Customer { customer_id, .. } | Principal::Link { customer_id, .. } => {
+                Some(customer_id)
+            }
+            Principal::Staff { .. } => None,
+        }
+    }
+
+    /// The staff member's address, for staff only.
+    pub fn staff_email(&self) -> Option<&str> {
+        match self {
+            Principal::Staff { email, .. } => Some(email),
+            _ => None,
+        }
+    }
+
+    pub fn link_id(&self) -> Option<&str> {
+        match self {
+            Principal::Link { link_id, .. } => Some(link_id),
+            _ => None,
         }
     }
 
@@ -99,14 +157,52 @@ impl Principal {
             Principal::Customer { email, name, .. } => UserView {
                 name: name.clone(),
                 email: email.clone(),
+                role: Role::Customer,
+            },
+            Principal::Staff { email, name, .. } => UserView {
+                name: name.clone(),
+                email: email.clone(),
+                role: Role::Staff,
+            },
+            Principal::Link {
+                order_id,
+                types,
+                label,
+                shared_by,
+                expires_at,
+                ..
+            } => UserView {
+                name: label.clone(),
+                email: String::new(),
+                role: Role::Link(LinkGrantView {
+                    shared_by: shared_by.clone(),
+                    label: label.clone(),
+                    expires_at: iso_time(*expires_at),
+                    order_id: order_id.clone(),
+                    types: types.clone().unwrap_or_default(),
+                }),
             },
         }
     }
 }
 
+/// Unix seconds as an RFC 3339 UTC time, the form view types carry times in.
+pub fn iso_time(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
 /// A sign-in in progress, kept in the (anonymous) session that asked for it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingSignIn {
+    /// Customer or staff: a sign-in started on one side's page completes only there.
+    #[serde(default)]
+    pub audience: Audience,
     /// The attempt's id. For an unknown email no attempt exists under it, and every code is
     /// simply wrong.
     pub attempt_id: String,
@@ -134,7 +230,21 @@ pub async fn load_principal(
             if now - principal.signed_in_at() >= max_age {
                 let _ = session.flush().await;
             } else {
-                request.extensions_mut().insert(principal);
+                match crate::server::links::still_valid(&state, principal, now).await {
+                    Ok(Some(principal)) => {
+                        request.extensions_mut().insert(principal);
+                    }
+                    // The link could not be checked just now: anonymous for this request.
+                    Ok(None) => {}
+                    Err(ended) => {
+                        // The link behind this session was revoked or has expired: the
+                        // session ends here, and a page view says why.
+                        let _ = session.flush().await;
+                        if let Some(response) = ended.page_answer(&request) {
+                            return response;
+                        }
+                    }
+                }
             }
         }
         Ok(None) => {}
@@ -228,8 +338,43 @@ pub struct TokenForm {
     token: String,
 }
 
+/// Where each audience's sign-in pages live: `/login…` for customers, `/manage/login…` for
+/// staff.
+fn base(audience: Audience) -> &'static str {
+    match audience {
+        Audience::Customer => "",
+        Audience::Staff => "/manage",
+    }
+}
+
+fn to(audience: Audience, path: &str) -> Response {
+    Redirect::to(&format!("{}{path}", base(audience))).into_response()
+}
+
 /// `POST /login`.
 pub async fn request_sign_in(
+    state: State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    session: Session,
+    form: Form<EmailForm>,
+) -> Response {
+    request_sign_in_for(Audience::Customer, state, ip, headers, session, form).await
+}
+
+/// `POST /manage/login`.
+pub async fn request_staff_sign_in(
+    state: State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    session: Session,
+    form: Form<EmailForm>,
+) -> Response {
+    request_sign_in_for(Audience::Staff, state, ip, headers, session, form).await
+}
+
+async fn request_sign_in_for(
+    audience: Audience,
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
@@ -237,7 +382,7 @@ pub async fn request_sign_in(
     Form(form): Form<EmailForm>,
 ) -> Response {
     let Some(email) = normalize_email(&form.email) else {
-        return Redirect::to("/login?error=email").into_response();
+        return to(audience, "/login?error=email");
     };
     let now = state.clock.now();
     let locale = request_locale(&headers);
@@ -249,6 +394,7 @@ pub async fn request_sign_in(
 
     let attempt_id = random_token(16);
     let pending = PendingSignIn {
+        audience,
         attempt_id: attempt_id.clone(),
         email: email.clone(),
         requested_at: now,
@@ -256,7 +402,7 @@ pub async fn request_sign_in(
     };
     if let Err(e) = session.insert(PENDING_KEY, &pending).await {
         tracing::error!(error = %e, "cannot store the sign-in in the session");
-        return Redirect::to("/login?error=busy").into_response();
+        return to(audience, "/login?error=busy");
     }
 
     let email_count = state.limits.email.hit(&email.to_lowercase(), now);
@@ -270,10 +416,15 @@ pub async fn request_sign_in(
         let state = state.clone();
         tokio::spawn(async move {
             tokio::time::sleep(SIGN_IN_WORK_DELAY).await;
-            send_sign_in(&state, &email, &attempt_id, locale, &ip).await
+            match audience {
+                Audience::Customer => send_sign_in(&state, &email, &attempt_id, locale, &ip).await,
+                Audience::Staff => {
+                    send_staff_sign_in(&state, &email, &attempt_id, locale, &ip).await
+                }
+            }
         });
     }
-    Redirect::to("/login/check").into_response()
+    to(audience, "/login/check")
 }
 
 /// Looks the email up and, for exactly one active customer, stores an attempt and mails the
@@ -316,14 +467,83 @@ pub async fn send_sign_in(
         tracing::warn!(customer = %customer.customer_id, "sign-in refused: the customer is inactive");
         return;
     }
+    let name = format!("{} {}", customer.first_name, customer.last_name)
+        .trim()
+        .to_owned();
+    let account = Account {
+        audience: Audience::Customer,
+        id: &customer.customer_id,
+        email: &customer.email,
+        name: &name,
+    };
+    start_attempt(state, account, attempt_id, locale, ip).await;
+}
 
+/// Looks the address up among the staff and, for a staff member, stores an attempt and mails
+/// the link and code.
+pub async fn send_staff_sign_in(
+    state: &AppState,
+    email: &str,
+    attempt_id: &str,
+    locale: Locale,
+    ip: &str,
+) {
+    let member = match state.store.staff_by_email(email).await {
+        Ok(Some(member)) => member,
+        Ok(None) => {
+            tracing::info!("staff sign-in requested for an address that is not on the staff");
+            return;
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "staff sign-in: lookup failed");
+            return;
+        }
+    };
+    let account = Account {
+        audience: Audience::Staff,
+        id: &member.email,
+        email: &member.email,
+        name: &member.name,
+    };
+    start_attempt(state, account, attempt_id, locale, ip).await;
+}
+
+/// Whom a sign-in attempt is for.
+#[derive(Clone, Copy)]
+struct Account<'a> {
+    audience: Audience,
+    /// The customer's id or the staff member's address.
+    id: &'a str,
+    email: &'a str,
+    name: &'a str,
+}
+
+impl Account<'_> {
+    fn actor(&self) -> String {
+        format!("{}:{}", self.audience.as_str(), self.id)
+    }
+
+    fn customer_id(&self) -> Option<&str> {
+        (self.audience == Audience::Customer).then_some(self.id)
+    }
+}
+
+/// Stores an attempt for a known account and mails its link and code.
+async fn start_attempt(
+    state: &AppState,
+    account: Account<'_>,
+    attempt_id: &str,
+    locale: Locale,
+    ip: &str,
+) {
     let now = state.clock.now();
     let token = random_token(32);
     let code = random_code();
     let attempt = Attempt {
         id: attempt_id.to_owned(),
-        customer_id: customer.customer_id.clone(),
-        email: customer.email.clone(),
+        audience: account.audience,
+        account_id: account.id.to_owned(),
+        email: account.email.to_owned(),
         code_hash: state.secrets.code_hash(attempt_id, &code),
         code_attempts: 0,
         expires_at: now + SIGN_IN_TTL_SECS,
@@ -340,25 +560,24 @@ pub async fn send_sign_in(
     audit(
         state,
         "sign_in_requested",
-        Some(&customer.customer_id),
+        &account.actor(),
+        account.customer_id(),
         None,
         ip,
     )
     .await;
 
     let link = format!(
-        "{}/login/verify?token={token}",
-        state.config.public_url.origin
+        "{}{}/login/verify?token={token}",
+        state.config.public_url.origin,
+        base(account.audience)
     );
-    let name = format!("{} {}", customer.first_name, customer.last_name)
-        .trim()
-        .to_owned();
     state
         .mailer
         .send(sign_in_mail(
             &state.config.brand.name,
-            &customer.email,
-            &name,
+            account.email,
+            account.name,
             &link,
             &code,
             locale,
@@ -420,6 +639,28 @@ pub fn sign_in_mail(
 
 /// `POST /login/code`.
 pub async fn verify_code(
+    state: State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    session: Session,
+    form: Form<CodeForm>,
+) -> Response {
+    verify_code_for(Audience::Customer, state, ip, headers, session, form).await
+}
+
+/// `POST /manage/login/code`.
+pub async fn verify_staff_code(
+    state: State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    session: Session,
+    form: Form<CodeForm>,
+) -> Response {
+    verify_code_for(Audience::Staff, state, ip, headers, session, form).await
+}
+
+async fn verify_code_for(
+    audience: Audience,
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
@@ -432,20 +673,23 @@ pub async fn verify_code(
         return too_many_requests(request_locale(&headers));
     }
     let Ok(Some(mut pending)) = session.get::<PendingSignIn>(PENDING_KEY).await else {
-        return Redirect::to("/login?error=expired").into_response();
+        return to(audience, "/login?error=expired");
     };
+    if pending.audience != audience {
+        return to(audience, "/login?error=expired");
+    }
     if now - pending.requested_at >= SIGN_IN_TTL_SECS {
-        return Redirect::to("/login/check?error=expired").into_response();
+        return to(audience, "/login/check?error=expired");
     }
     if pending.wrong_codes >= MAX_CODE_TRIES {
-        return Redirect::to("/login/check?error=tries").into_response();
+        return to(audience, "/login/check?error=tries");
     }
     let code: String = form.code.chars().filter(|c| !c.is_whitespace()).collect();
     let attempt = match state.store.attempt_by_id(&pending.attempt_id).await {
-        Ok(attempt) => attempt,
+        Ok(attempt) => attempt.filter(|a| a.audience == audience),
         Err(e) => {
             tracing::error!(error = %e, "cannot read the sign-in attempt");
-            return Redirect::to("/login/check?error=busy").into_response();
+            return to(audience, "/login/check?error=busy");
         }
     };
     let usable = attempt
@@ -473,24 +717,37 @@ pub async fn verify_code(
             let _ = state.store.attempt_spend(&attempt.id, now).await;
         }
     }
-    audit(
-        &state,
-        "sign_in_failed",
-        attempt.as_ref().map(|a| a.customer_id.as_str()),
-        Some("code"),
-        &ip,
-    )
-    .await;
+    audit_failure(&state, attempt.as_ref(), "code", &ip).await;
     let error = if pending.wrong_codes >= MAX_CODE_TRIES {
         "tries"
     } else {
         "code"
     };
-    Redirect::to(&format!("/login/check?error={error}")).into_response()
+    to(audience, &format!("/login/check?error={error}"))
 }
 
 /// `POST /login/verify`: spends the link's token.
 pub async fn verify_link(
+    state: State<AppState>,
+    ip: ClientIp,
+    session: Session,
+    form: Form<TokenForm>,
+) -> Response {
+    verify_link_for(Audience::Customer, state, ip, session, form).await
+}
+
+/// `POST /manage/login/verify`.
+pub async fn verify_staff_link(
+    state: State<AppState>,
+    ip: ClientIp,
+    session: Session,
+    form: Form<TokenForm>,
+) -> Response {
+    verify_link_for(Audience::Staff, state, ip, session, form).await
+}
+
+async fn verify_link_for(
+    audience: Audience,
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     session: Session,
@@ -502,10 +759,10 @@ pub async fn verify_link(
         .attempt_by_token_hash(&token_hash(form.token.trim()))
         .await
     {
-        Ok(attempt) => attempt,
+        Ok(attempt) => attempt.filter(|a| a.audience == audience),
         Err(e) => {
             tracing::error!(error = %e, "cannot read the sign-in attempt");
-            return Redirect::to("/login?error=busy").into_response();
+            return to(audience, "/login?error=busy");
         }
     };
     match attempt {
@@ -517,17 +774,19 @@ pub async fn verify_link(
             complete_sign_in(&state, &session, &attempt, &ip).await
         }
         other => {
-            audit(
-                &state,
-                "sign_in_failed",
-                other.as_ref().map(|a| a.customer_id.as_str()),
-                Some("link"),
-                &ip,
-            )
-            .await;
-            Redirect::to("/login?error=link").into_response()
+            audit_failure(&state, other.as_ref(), "link", &ip).await;
+            to(audience, "/login?error=link")
         }
     }
+}
+
+async fn audit_failure(state: &AppState, attempt: Option<&Attempt>, how: &str, ip: &str) {
+    let Some(attempt) = attempt else {
+        return audit(state, "sign_in_failed", "unknown", None, Some(how), ip).await;
+    };
+    let actor = format!("{}:{}", attempt.audience.as_str(), attempt.account_id);
+    let customer = (attempt.audience == Audience::Customer).then_some(attempt.account_id.as_str());
+    audit(state, "sign_in_failed", &actor, customer, Some(how), ip).await;
 }
 
 async fn complete_sign_in(
@@ -536,17 +795,57 @@ async fn complete_sign_in(
     attempt: &Attempt,
     ip: &str,
 ) -> Response {
+    let audience = attempt.audience;
     let now = state.clock.now();
     match state.store.attempt_spend(&attempt.id, now).await {
         Ok(true) => {}
-        Ok(false) => return Redirect::to("/login?error=link").into_response(),
+        Ok(false) => return to(audience, "/login?error=link"),
         Err(e) => {
             tracing::error!(error = %e, "cannot spend the sign-in attempt");
-            return Redirect::to("/login?error=busy").into_response();
+            return to(audience, "/login?error=busy");
         }
     }
-    // The name shown in the header; the email alone if FlexPortal is unavailable right now.
-    let name = match state.upstream.client.customer(&attempt.customer_id).await {
+    let principal = match audience {
+        Audience::Customer => customer_principal(state, attempt, now).await,
+        // Staff removed since the mail went out do not get in.
+        Audience::Staff => match state.store.staff_by_email(&attempt.account_id).await {
+            Ok(Some(member)) => Principal::staff(&member.email, &member.name, now),
+            Ok(None) => return to(audience, "/login?error=link"),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the staff member");
+                return to(audience, "/login?error=busy");
+            }
+        },
+    };
+    // A new id at sign-in: an id planted before sign-in is worth nothing after it.
+    let stored = async {
+        session.cycle_id().await?;
+        session.remove_value(PENDING_KEY).await?;
+        session.insert(PRINCIPAL_KEY, &principal).await
+    };
+    if let Err(e) = stored.await {
+        tracing::error!(error = %e, "cannot store the session");
+        return to(audience, "/login?error=busy");
+    }
+    audit(
+        state,
+        "sign_in_succeeded",
+        principal.subject(),
+        principal.customer_id(),
+        None,
+        ip,
+    )
+    .await;
+    match audience {
+        Audience::Customer => Redirect::to("/").into_response(),
+        Audience::Staff => Redirect::to("/manage").into_response(),
+    }
+}
+
+/// The customer's principal, named as FlexPortal knows them; by their address alone if
+/// FlexPortal is unavailable right now.
+async fn customer_principal(state: &AppState, attempt: &Attempt, now: i64) -> Principal {
+    let name = match state.upstream.client.customer(&attempt.account_id).await {
         Ok(customer) => format!("{} {}", customer.value.first_name, customer.value.last_name)
             .trim()
             .to_owned(),
@@ -557,26 +856,7 @@ async fn complete_sign_in(
     } else {
         name
     };
-    let principal = Principal::customer(&attempt.customer_id, &attempt.email, &name, now);
-    // A new id at sign-in: an id planted before sign-in is worth nothing after it.
-    let stored = async {
-        session.cycle_id().await?;
-        session.remove_value(PENDING_KEY).await?;
-        session.insert(PRINCIPAL_KEY, &principal).await
-    };
-    if let Err(e) = stored.await {
-        tracing::error!(error = %e, "cannot store the session");
-        return Redirect::to("/login?error=busy").into_response();
-    }
-    audit(
-        state,
-        "sign_in_succeeded",
-        Some(&attempt.customer_id),
-        None,
-        ip,
-    )
-    .await;
-    Redirect::to("/").into_response()
+    Principal::customer(&attempt.account_id, &attempt.email, &name, now)
 }
 
 /// `POST /logout`.
@@ -586,7 +866,15 @@ pub async fn sign_out(
     session: Session,
 ) -> Response {
     if let Ok(Some(principal)) = session.get::<Principal>(PRINCIPAL_KEY).await {
-        audit(&state, "signed_out", principal.customer_id(), None, &ip).await;
+        audit(
+            &state,
+            "signed_out",
+            principal.subject(),
+            principal.customer_id(),
+            None,
+            &ip,
+        )
+        .await;
     }
     let _ = session.flush().await;
     Redirect::to("/").into_response()
@@ -610,6 +898,7 @@ pub async fn sign_out_everywhere(
         audit(
             &state,
             "signed_out_everywhere",
+            principal.subject(),
             principal.customer_id(),
             None,
             &ip,
@@ -633,6 +922,7 @@ fn too_many_requests(locale: Locale) -> Response {
 async fn audit(
     state: &AppState,
     kind: &str,
+    actor: &str,
     customer_id: Option<&str>,
     subject: Option<&str>,
     ip: &str,
@@ -640,10 +930,11 @@ async fn audit(
     let event = AuditEvent {
         at: state.clock.now(),
         kind: kind.to_owned(),
-        actor: customer_id.map(|c| format!("customer:{c}")),
+        actor: Some(actor.to_owned()),
         customer_id: customer_id.map(str::to_owned),
         subject: subject.map(str::to_owned),
         ip: Some(ip.to_owned()),
+        link_id: None,
     };
     if let Err(e) = state.store.audit(&event).await {
         tracing::error!(error = %e, kind, "cannot write an audit event");

@@ -36,9 +36,24 @@ pub struct Scope {
     pub types: Option<BTreeSet<DocType>>,
 }
 
-/// The scope of a signed-in principal.
+/// The scope of a signed-in principal: a customer's whole portal, a link's narrower grant,
+/// nothing for staff (who see customers only through the staff screens).
 pub fn scope_of(principal: &crate::server::auth::Principal) -> Option<Scope> {
-    principal.customer_id().map(Scope::customer)
+    use crate::server::auth::Principal;
+    match principal {
+        Principal::Customer { customer_id, .. } => Some(Scope::customer(customer_id.clone())),
+        Principal::Link {
+            customer_id,
+            order_id,
+            types,
+            ..
+        } => Some(Scope {
+            customer_id: customer_id.clone(),
+            order_id: order_id.clone(),
+            types: types.as_ref().map(|t| t.iter().copied().collect()),
+        }),
+        Principal::Staff { .. } => None,
+    }
 }
 
 impl Scope {
@@ -571,7 +586,7 @@ fn content_type(file: &File) -> String {
         .unwrap_or_else(|| "application/octet-stream".to_owned())
 }
 
-fn order_summary(order: &Order) -> OrderSummary {
+pub(crate) fn order_summary(order: &Order) -> OrderSummary {
     OrderSummary {
         id: order.order_id.clone(),
         status: order.status.as_str().to_owned(),
@@ -769,7 +784,7 @@ fn newest_order_first(a: &Order, b: &Order) -> Ordering {
 // ---------------------------------------------------------------------------------------------
 
 /// Maps an upstream failure to what a page may say. Nothing of the upstream's text travels.
-fn upstream_error(error: flexportal::Error) -> AppError {
+pub(crate) fn upstream_error(error: flexportal::Error) -> AppError {
     match error {
         flexportal::Error::NotFound => AppError::NotFound,
         e if e.is_transient() => {
@@ -804,7 +819,7 @@ fn empty_on_not_found<T: Default>(
 
 /// Ids are opaque, but some strings cannot be one: empty, huge, with control characters, or
 /// made of dots only (which a URL would resolve as a path step, reaching another endpoint).
-fn plausible_id(id: &str) -> bool {
+pub(crate) fn plausible_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= MAX_ID_LEN
         && !id.chars().any(char::is_control)

@@ -11,7 +11,8 @@ use flexportal::FileAction;
 
 use crate::error::AppError;
 use crate::server::auth::{ClientIp, Principal};
-use crate::server::documents::{authorize_file, scope_of};
+use crate::server::documents::{authorize_file, scope_of, Scope};
+use crate::server::links::Staff;
 use crate::server::state::AppState;
 use crate::server::store::AuditEvent;
 
@@ -24,7 +25,7 @@ pub async fn view(
     principal: Option<axum::Extension<Principal>>,
     Path(id): Path<String>,
 ) -> Response {
-    serve(state, ip, principal, id, FileAction::View).await
+    serve_own(state, ip, principal, id, FileAction::View).await
 }
 
 pub async fn download(
@@ -33,12 +34,32 @@ pub async fn download(
     principal: Option<axum::Extension<Principal>>,
     Path(id): Path<String>,
 ) -> Response {
-    serve(state, ip, principal, id, FileAction::Download).await
+    serve_own(state, ip, principal, id, FileAction::Download).await
 }
 
-async fn serve(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
+/// `/manage/customers/{customer}/files/{id}/view|download`: a staff member opens a file as
+/// the customer would, with the customer's scope.
+pub async fn staff_view(
+    state: State<AppState>,
+    staff: Staff,
+    ip: ClientIp,
+    Path((customer, id)): Path<(String, String)>,
+) -> Response {
+    serve_staff(state, staff, ip, customer, id, FileAction::View).await
+}
+
+pub async fn staff_download(
+    state: State<AppState>,
+    staff: Staff,
+    ip: ClientIp,
+    Path((customer, id)): Path<(String, String)>,
+) -> Response {
+    serve_staff(state, staff, ip, customer, id, FileAction::Download).await
+}
+
+async fn serve_own(
+    state: State<AppState>,
+    ip: ClientIp,
     principal: Option<axum::Extension<Principal>>,
     file_id: String,
     action: FileAction,
@@ -50,6 +71,50 @@ async fn serve(
     let Some(scope) = scope_of(&principal) else {
         return not_found();
     };
+    let who = Who {
+        actor: principal.subject().to_owned(),
+        link_id: principal.link_id().map(str::to_owned),
+    };
+    serve(state, ip, who, scope, file_id, action).await
+}
+
+async fn serve_staff(
+    state: State<AppState>,
+    staff: Staff,
+    ip: ClientIp,
+    customer_id: String,
+    file_id: String,
+    action: FileAction,
+) -> Response {
+    let who = Who {
+        actor: staff.actor(),
+        link_id: None,
+    };
+    serve(
+        state,
+        ip,
+        who,
+        Scope::customer(customer_id),
+        file_id,
+        action,
+    )
+    .await
+}
+
+/// Who opens a file, for the audit log.
+struct Who {
+    actor: String,
+    link_id: Option<String>,
+}
+
+async fn serve(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    who: Who,
+    scope: Scope,
+    file_id: String,
+    action: FileAction,
+) -> Response {
     let file = match authorize_file(&state.upstream.client, &scope, &file_id).await {
         Ok(file) => file,
         Err(AppError::NotFound) => return not_found(),
@@ -80,10 +145,11 @@ async fn serve(
             FileAction::View => "file_viewed".into(),
             FileAction::Download => "file_downloaded".into(),
         },
-        actor: Some(principal.subject().to_owned()),
-        customer_id: principal.customer_id().map(str::to_owned),
+        actor: Some(who.actor),
+        customer_id: Some(scope.customer_id.clone()),
         subject: Some(file.id.clone()),
         ip: Some(ip),
+        link_id: who.link_id,
     };
     if let Err(e) = state.store.audit(&event).await {
         tracing::error!(error = %e, "cannot write an audit event");
@@ -99,14 +165,7 @@ async fn serve(
     response
 }
 
-fn not_found() -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        [(header::CACHE_CONTROL, "no-store")],
-        "not found",
-    )
-        .into_response()
-}
+use crate::server::links::not_found;
 
 fn unavailable() -> Response {
     (

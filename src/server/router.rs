@@ -24,7 +24,7 @@ use tracing::Level;
 
 use crate::app::{shell, App};
 use crate::server::session::SqlSessionStore;
-use crate::server::{auth, files, health, locale, security, state::AppState};
+use crate::server::{auth, files, health, links, locale, security, state::AppState};
 
 pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
@@ -71,6 +71,21 @@ pub fn router(state: AppState) -> Router {
         .route("/logout/everywhere", post(auth::sign_out_everywhere))
         .route("/files/{id}/view", get(files::view))
         .route("/files/{id}/download", get(files::download))
+        .route("/s/{token}", post(links::open))
+        .route("/manage/login", post(auth::request_staff_sign_in))
+        .route("/manage/login/code", post(auth::verify_staff_code))
+        .route("/manage/login/verify", post(auth::verify_staff_link))
+        .route("/manage/customers/{id}/share", post(links::create))
+        .route("/manage/links/{id}/revoke", post(links::revoke))
+        .route("/manage/links/{id}/extend", post(links::extend))
+        .route(
+            "/manage/customers/{customer}/files/{id}/view",
+            get(files::staff_view),
+        )
+        .route(
+            "/manage/customers/{customer}/files/{id}/download",
+            get(files::staff_download),
+        )
         .leptos_routes_with_context(&state, routes, || (), {
             let options = options.clone();
             move || shell(options.clone())
@@ -121,8 +136,9 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// One span per request, named by its id. Only the path is recorded: query strings can carry
-/// sign-in and link tokens, which must never reach a log.
+/// One span per request, named by its id. Only the path is recorded, and of a portal link's
+/// path not the token: query strings carry sign-in tokens and `/s/…` paths link tokens, which
+/// must never reach a log.
 fn request_span<B>(request: &Request<B>) -> tracing::Span {
     let id = request
         .headers()
@@ -133,6 +149,15 @@ fn request_span<B>(request: &Request<B>) -> tracing::Span {
         "request",
         id = %id,
         method = %request.method(),
-        path = %request.uri().path(),
+        path = %loggable_path(request.uri().path()),
     )
+}
+
+/// The path as logs may show it: a link token is replaced by `…`.
+pub fn loggable_path(path: &str) -> &str {
+    if path.starts_with("/s/") {
+        "/s/…"
+    } else {
+        path
+    }
 }

@@ -124,7 +124,7 @@ pub async fn same_origin_only(
     } else {
         tracing::warn!(
             method = %request.method(),
-            path = %request.uri().path(),
+            path = %crate::server::router::loggable_path(request.uri().path()),
             "cross-origin request refused"
         );
         (StatusCode::FORBIDDEN, "cross-origin request refused").into_response()

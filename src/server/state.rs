@@ -54,6 +54,13 @@ impl AppState {
         let store = Store::connect(&config.database_url).await?;
         let upstream = upstream::connect(&config).await?;
         let demo = config.upstream.is_demo();
+        if demo {
+            use crate::server::staff::{DEMO_MANAGER_EMAIL, DEMO_MANAGER_NAME};
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            store
+                .staff_upsert(DEMO_MANAGER_EMAIL, DEMO_MANAGER_NAME, now)
+                .await?;
+        }
         let mailer = Mailer::new(&config.mail, demo).map_err(StartError::Mail)?;
         let secrets = match &config.session_secret {
             Some(secret) => Secrets::new(secret.expose_secret()),

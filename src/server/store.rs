@@ -1,5 +1,6 @@
-//! Folio's own data: sessions, sign-in attempts, audit events and settings, in SQLite (the
-//! default, one file) or PostgreSQL (for several instances), chosen by `DATABASE_URL`.
+//! Folio's own data: sessions, sign-in attempts, staff, portal links, audit events and
+//! settings, in SQLite (the default, one file) or PostgreSQL (for several instances), chosen by
+//! `DATABASE_URL`.
 //!
 //! One pool of sqlx's `Any` driver serves both: the SQL below is written to run unchanged on
 //! both engines, and the migrations differ only where the engines do.
@@ -10,6 +11,15 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use sqlx::{AnyPool, Executor, Row};
+
+pub use crate::model::LinkState;
+
+/// The second migration is the same SQL on both engines.
+const STAFF_AND_LINKS: (i64, &str, &str) = (
+    2,
+    "staff and links",
+    include_str!("../../migrations/both/0002_staff_and_links.sql"),
+);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Engine {
@@ -23,11 +33,41 @@ pub struct Store {
     engine: Engine,
 }
 
+/// Who a sign-in is for: a customer (looked up in FlexPortal) or a staff member (in Folio's
+/// own `staff` table). The two never mix: a code or link of one audience is worthless on the
+/// other's pages.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Audience {
+    #[default]
+    Customer,
+    Staff,
+}
+
+impl Audience {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Audience::Customer => "customer",
+            Audience::Staff => "staff",
+        }
+    }
+
+    fn parse(text: &str) -> Self {
+        if text == "staff" {
+            Audience::Staff
+        } else {
+            Audience::Customer
+        }
+    }
+}
+
 /// A stored sign-in attempt.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Attempt {
     pub id: String,
-    pub customer_id: String,
+    pub audience: Audience,
+    /// The customer's id, or the staff member's address.
+    pub account_id: String,
     pub email: String,
     pub code_hash: String,
     pub code_attempts: i64,
@@ -40,10 +80,99 @@ pub struct Attempt {
 pub struct AuditEvent {
     pub at: i64,
     pub kind: String,
+    /// `customer:<id>`, `staff:<email>` or `link:<id>`.
     pub actor: Option<String>,
     pub customer_id: Option<String>,
+    /// What the event is about: a file id, a sign-in method, a new expiry.
     pub subject: Option<String>,
     pub ip: Option<String>,
+    pub link_id: Option<String>,
+}
+
+/// Which audit events to read; every filter is optional.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub customer_id: Option<String>,
+    pub link_id: Option<String>,
+    pub actor: Option<String>,
+    pub kinds: Vec<String>,
+    /// Unix seconds, inclusive.
+    pub from: Option<i64>,
+    /// Unix seconds, exclusive.
+    pub until: Option<i64>,
+}
+
+/// A staff member.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaffMember {
+    pub email: String,
+    pub name: String,
+    pub created_at: i64,
+}
+
+/// A portal link as stored. Its token exists only in the URL handed out at creation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShareLink {
+    pub id: String,
+    pub customer_id: String,
+    pub customer_name: String,
+    pub order_id: Option<String>,
+    /// `None`: every type.
+    pub doc_types: Option<Vec<String>>,
+    pub label: String,
+    pub recipient: Option<String>,
+    pub locale: String,
+    pub created_by: String,
+    pub created_by_name: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub max_opens: Option<i64>,
+    pub opens: i64,
+    pub last_opened_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub revoked_by: Option<String>,
+}
+
+/// [`ShareLink::state`] as SQL, `?` standing for the current time.
+fn state_condition(state: LinkState) -> &'static str {
+    match state {
+        LinkState::Revoked => "revoked_at IS NOT NULL AND ? = ?",
+        LinkState::Expired => "revoked_at IS NULL AND expires_at <= ?",
+        LinkState::UsedUp => {
+            "revoked_at IS NULL AND expires_at > ? AND max_opens IS NOT NULL AND opens >= max_opens"
+        }
+        LinkState::Active => {
+            "revoked_at IS NULL AND expires_at > ? AND (max_opens IS NULL OR opens < max_opens)"
+        }
+    }
+}
+
+impl ShareLink {
+    pub fn state(&self, now: i64) -> LinkState {
+        if self.revoked_at.is_some() {
+            LinkState::Revoked
+        } else if self.expires_at <= now {
+            LinkState::Expired
+        } else if self.max_opens.is_some_and(|max| self.opens >= max) {
+            LinkState::UsedUp
+        } else {
+            LinkState::Active
+        }
+    }
+
+    /// Whether sessions opened through this link may go on: not revoked, not expired. A link
+    /// whose opens are used up admits nobody new, but those it let in stay until it ends.
+    pub fn sessions_may_continue(&self, now: i64) -> bool {
+        self.revoked_at.is_none() && self.expires_at > now
+    }
+}
+
+/// Which links the register shows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LinkFilter {
+    pub customer_id: Option<String>,
+    pub state: Option<LinkState>,
+    pub created_by: Option<String>,
 }
 
 pub type StoreResult<T> = Result<T, sqlx::Error>;
@@ -94,16 +223,22 @@ impl Store {
 
     async fn migrate(&self) -> StoreResult<()> {
         let migrations = match self.engine {
-            Engine::Sqlite => Embedded(&[(
-                1,
-                "initial",
-                include_str!("../../migrations/sqlite/0001_initial.sql"),
-            )]),
-            Engine::Postgres => Embedded(&[(
-                1,
-                "initial",
-                include_str!("../../migrations/postgres/0001_initial.sql"),
-            )]),
+            Engine::Sqlite => Embedded(&[
+                (
+                    1,
+                    "initial",
+                    include_str!("../../migrations/sqlite/0001_initial.sql"),
+                ),
+                STAFF_AND_LINKS,
+            ]),
+            Engine::Postgres => Embedded(&[
+                (
+                    1,
+                    "initial",
+                    include_str!("../../migrations/postgres/0001_initial.sql"),
+                ),
+                STAFF_AND_LINKS,
+            ]),
         };
         let migrator = Migrator::new(migrations)
             .await
@@ -213,11 +348,12 @@ impl Store {
     ) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO sign_in_attempts \
-             (id, customer_id, email, token_hash, code_hash, code_attempts, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, 0, $6, $7)",
+             (id, audience, account_id, email, token_hash, code_hash, code_attempts, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8)",
         )
         .bind(&attempt.id)
-        .bind(&attempt.customer_id)
+        .bind(attempt.audience.as_str())
+        .bind(&attempt.account_id)
         .bind(&attempt.email)
         .bind(token_hash)
         .bind(&attempt.code_hash)
@@ -272,7 +408,8 @@ impl Store {
 
     pub async fn audit(&self, event: &AuditEvent) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO audit_events (at, kind, actor, customer_id, subject, ip) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO audit_events (at, kind, actor, customer_id, subject, ip, link_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(event.at)
         .bind(&event.kind)
@@ -280,6 +417,7 @@ impl Store {
         .bind(&event.customer_id)
         .bind(&event.subject)
         .bind(&event.ip)
+        .bind(&event.link_id)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -287,26 +425,234 @@ impl Store {
 
     /// The newest events of one kind, newest first.
     pub async fn audit_recent(&self, kind: &str, limit: i64) -> StoreResult<Vec<AuditEvent>> {
-        let rows = sqlx::query(
-            "SELECT at, kind, actor, customer_id, subject, ip FROM audit_events WHERE kind = $1 \
-             ORDER BY at DESC, id DESC LIMIT $2",
+        let filter = AuditFilter {
+            kinds: vec![kind.to_owned()],
+            ..AuditFilter::default()
+        };
+        self.audit_events(&filter, limit, 0).await
+    }
+
+    /// Events matching `filter`, newest first, `limit` of them after skipping `offset`.
+    pub async fn audit_events(
+        &self,
+        filter: &AuditFilter,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<Vec<AuditEvent>> {
+        let mut conditions = Conditions::default();
+        if let Some(customer) = &filter.customer_id {
+            conditions.push("customer_id = ?", Value::Text(customer.clone()));
+        }
+        if let Some(link) = &filter.link_id {
+            conditions.push("link_id = ?", Value::Text(link.clone()));
+        }
+        if let Some(actor) = &filter.actor {
+            conditions.push("actor = ?", Value::Text(actor.clone()));
+        }
+        if !filter.kinds.is_empty() {
+            let mut any = Vec::new();
+            for kind in &filter.kinds {
+                conditions.values.push(Value::Text(kind.clone()));
+                any.push(format!("kind = ${}", conditions.values.len()));
+            }
+            conditions.clauses.push(format!("({})", any.join(" OR ")));
+        }
+        if let Some(from) = filter.from {
+            conditions.push("at >= ?", Value::Int(from));
+        }
+        if let Some(until) = filter.until {
+            conditions.push("at < ?", Value::Int(until));
+        }
+        let n = conditions.values.len();
+        let sql = format!(
+            "{AUDIT_COLUMNS}{} ORDER BY at DESC, id DESC LIMIT ${} OFFSET ${}",
+            conditions.sql(),
+            n + 1,
+            n + 2
+        );
+        let rows = conditions
+            .bind(sqlx::query(&sql))
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(audit_from_row).collect()
+    }
+
+    // --- staff ------------------------------------------------------------------------------
+
+    /// Adds a staff member, or renames one already there. Returns true when added.
+    pub async fn staff_upsert(&self, email: &str, name: &str, now: i64) -> StoreResult<bool> {
+        let email = email.to_lowercase();
+        let existed = self.staff_by_email(&email).await?.is_some();
+        sqlx::query(
+            "INSERT INTO staff (email, name, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (email) DO UPDATE SET name = excluded.name",
         )
-        .bind(kind)
-        .bind(limit)
-        .fetch_all(&self.pool)
+        .bind(&email)
+        .bind(name)
+        .bind(now)
+        .execute(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(AuditEvent {
-                    at: r.try_get(0)?,
-                    kind: r.try_get(1)?,
-                    actor: r.try_get(2)?,
-                    customer_id: r.try_get(3)?,
-                    subject: r.try_get(4)?,
-                    ip: r.try_get(5)?,
-                })
-            })
-            .collect()
+        Ok(!existed)
+    }
+
+    /// Removes a staff member and ends their sessions. Returns whether they existed.
+    pub async fn staff_remove(&self, email: &str) -> StoreResult<bool> {
+        let email = email.to_lowercase();
+        let done = sqlx::query("DELETE FROM staff WHERE email = $1")
+            .bind(&email)
+            .execute(&self.pool)
+            .await?;
+        self.sessions_delete_subject(&format!("staff:{email}"))
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn staff_by_email(&self, email: &str) -> StoreResult<Option<StaffMember>> {
+        let row = sqlx::query("SELECT email, name, created_at FROM staff WHERE email = $1")
+            .bind(email.to_lowercase())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| staff_from_row(&r)).transpose()
+    }
+
+    pub async fn staff_list(&self) -> StoreResult<Vec<StaffMember>> {
+        let rows = sqlx::query("SELECT email, name, created_at FROM staff ORDER BY email")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(staff_from_row).collect()
+    }
+
+    // --- portal links -----------------------------------------------------------------------
+
+    pub async fn link_insert(&self, link: &ShareLink, token_hash: &str) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO share_links (id, token_hash, customer_id, customer_name, order_id, \
+             doc_types, label, recipient, locale, created_by, created_by_name, created_at, \
+             expires_at, max_opens, opens) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 0)",
+        )
+        .bind(&link.id)
+        .bind(token_hash)
+        .bind(&link.customer_id)
+        .bind(&link.customer_name)
+        .bind(&link.order_id)
+        .bind(link.doc_types.as_ref().map(|t| t.join(",")))
+        .bind(&link.label)
+        .bind(&link.recipient)
+        .bind(&link.locale)
+        .bind(&link.created_by)
+        .bind(&link.created_by_name)
+        .bind(link.created_at)
+        .bind(link.expires_at)
+        .bind(link.max_opens)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn link_by_id(&self, id: &str) -> StoreResult<Option<ShareLink>> {
+        let row = sqlx::query(&format!("{LINK_COLUMNS} WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| link_from_row(&r)).transpose()
+    }
+
+    pub async fn link_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<ShareLink>> {
+        let row = sqlx::query(&format!("{LINK_COLUMNS} WHERE token_hash = $1"))
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| link_from_row(&r)).transpose()
+    }
+
+    /// Counts one open if the link is active, in one statement: of concurrent opens of a link
+    /// with one open left, exactly one succeeds. Returns the link as it is after the open.
+    pub async fn link_open(&self, token_hash: &str, now: i64) -> StoreResult<Option<ShareLink>> {
+        let row = sqlx::query(
+            "UPDATE share_links SET opens = opens + 1, last_opened_at = $2 \
+             WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2 \
+             AND (max_opens IS NULL OR opens < max_opens) RETURNING id",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            Some(row) => self.link_by_id(&row.try_get::<String, _>(0)?).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Revokes a link, once. Returns false if it was already revoked (or does not exist). The
+    /// sessions it opened end at their next request, when the link is checked (and their
+    /// page view can then say why).
+    pub async fn link_revoke(&self, id: &str, by: &str, now: i64) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE share_links SET revoked_at = $1, revoked_by = $2 \
+             WHERE id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(by)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Sets a new expiry on a link that is not revoked. Returns whether it changed.
+    pub async fn link_set_expiry(&self, id: &str, expires_at: i64) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE share_links SET expires_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+        )
+        .bind(expires_at)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Links matching `filter`, newest first, with the total count for paging.
+    pub async fn links(
+        &self,
+        filter: &LinkFilter,
+        now: i64,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(Vec<ShareLink>, i64)> {
+        let mut conditions = Conditions::default();
+        if let Some(state) = filter.state {
+            conditions.push(&format!("({})", state_condition(state)), Value::Int(now));
+        }
+        if let Some(customer) = &filter.customer_id {
+            conditions.push("customer_id = ?", Value::Text(customer.clone()));
+        }
+        if let Some(creator) = &filter.created_by {
+            conditions.push("created_by = ?", Value::Text(creator.clone()));
+        }
+        let n = conditions.values.len();
+        let sql = format!(
+            "{LINK_COLUMNS}{} ORDER BY created_at DESC, id DESC LIMIT ${} OFFSET ${}",
+            conditions.sql(),
+            n + 1,
+            n + 2
+        );
+        let rows = conditions
+            .bind(sqlx::query(&sql))
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await?;
+        let count_sql = format!("SELECT COUNT(*) FROM share_links{}", conditions.sql());
+        let total: i64 = conditions
+            .bind(sqlx::query(&count_sql))
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        let links = rows.iter().map(link_from_row).collect::<StoreResult<_>>()?;
+        Ok((links, total))
     }
 
     // --- settings ---------------------------------------------------------------------------
@@ -328,17 +674,116 @@ impl Store {
     }
 }
 
-const ATTEMPT_COLUMNS: &str = "SELECT id, customer_id, email, code_hash, code_attempts, expires_at, used_at FROM sign_in_attempts";
+const ATTEMPT_COLUMNS: &str = "SELECT id, account_id, email, code_hash, code_attempts, expires_at, used_at, audience FROM sign_in_attempts";
 
 fn attempt_from_row(row: &AnyRow) -> StoreResult<Attempt> {
     Ok(Attempt {
         id: row.try_get(0)?,
-        customer_id: row.try_get(1)?,
+        account_id: row.try_get(1)?,
         email: row.try_get(2)?,
         code_hash: row.try_get(3)?,
         code_attempts: row.try_get(4)?,
         expires_at: row.try_get(5)?,
         used_at: row.try_get(6)?,
+        audience: Audience::parse(row.try_get::<String, _>(7)?.as_str()),
+    })
+}
+
+const LINK_COLUMNS: &str = "SELECT id, customer_id, customer_name, order_id, doc_types, label, \
+     recipient, locale, created_by, created_by_name, created_at, expires_at, max_opens, opens, \
+     last_opened_at, revoked_at, revoked_by FROM share_links";
+
+fn link_from_row(row: &AnyRow) -> StoreResult<ShareLink> {
+    let types: Option<String> = row.try_get(4)?;
+    Ok(ShareLink {
+        id: row.try_get(0)?,
+        customer_id: row.try_get(1)?,
+        customer_name: row.try_get(2)?,
+        order_id: row.try_get(3)?,
+        doc_types: types.map(|t| {
+            t.split(',')
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+                .collect()
+        }),
+        label: row.try_get(5)?,
+        recipient: row.try_get(6)?,
+        locale: row.try_get(7)?,
+        created_by: row.try_get(8)?,
+        created_by_name: row.try_get(9)?,
+        created_at: row.try_get(10)?,
+        expires_at: row.try_get(11)?,
+        max_opens: row.try_get(12)?,
+        opens: row.try_get(13)?,
+        last_opened_at: row.try_get(14)?,
+        revoked_at: row.try_get(15)?,
+        revoked_by: row.try_get(16)?,
+    })
+}
+
+const AUDIT_COLUMNS: &str =
+    "SELECT at, kind, actor, customer_id, subject, ip, link_id FROM audit_events";
+
+fn audit_from_row(row: &AnyRow) -> StoreResult<AuditEvent> {
+    Ok(AuditEvent {
+        at: row.try_get(0)?,
+        kind: row.try_get(1)?,
+        actor: row.try_get(2)?,
+        customer_id: row.try_get(3)?,
+        subject: row.try_get(4)?,
+        ip: row.try_get(5)?,
+        link_id: row.try_get(6)?,
+    })
+}
+
+/// A `WHERE` clause built from optional filters, with its values bound in order. Only
+/// placeholders go into the SQL text; every value is bound.
+#[derive(Default)]
+struct Conditions {
+    clauses: Vec<String>,
+    values: Vec<Value>,
+}
+
+enum Value {
+    Text(String),
+    Int(i64),
+}
+
+impl Conditions {
+    /// Adds `clause`, in which every `?` stands for `value`.
+    fn push(&mut self, clause: &str, value: Value) {
+        self.values.push(value);
+        let n = self.values.len();
+        self.clauses.push(clause.replace('?', &format!("${n}")));
+    }
+
+    fn sql(&self) -> String {
+        if self.clauses.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", self.clauses.join(" AND "))
+        }
+    }
+
+    fn bind<'q>(
+        &'q self,
+        mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        for value in &self.values {
+            query = match value {
+                Value::Text(text) => query.bind(text.as_str()),
+                Value::Int(n) => query.bind(*n),
+            };
+        }
+        query
+    }
+}
+
+fn staff_from_row(row: &AnyRow) -> StoreResult<StaffMember> {
+    Ok(StaffMember {
+        email: row.try_get(0)?,
+        name: row.try_get(1)?,
+        created_at: row.try_get(2)?,
     })
 }
 

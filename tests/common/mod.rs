@@ -166,7 +166,10 @@ pub async fn send(app: Router, request: Request<Body>) -> Answer {
 /// same-origin headers a real browser would.
 pub struct Browser<'a> {
     pub app: &'a TestApp,
+    /// `folio_session=…`, the session cookie.
     pub session: Option<String>,
+    /// Other cookies Folio set, `name=value`, sent on every request (paths are not modelled).
+    pub others: Vec<String>,
     pub accept_language: &'static str,
 }
 
@@ -177,6 +180,7 @@ impl<'a> Browser<'a> {
         Self {
             app,
             session: None,
+            others: Vec::new(),
             accept_language: "en",
         }
     }
@@ -186,16 +190,35 @@ impl<'a> Browser<'a> {
             ("accept-language", self.accept_language.to_owned()),
             ("sec-fetch-site", "same-origin".to_owned()),
         ];
-        if let Some(cookie) = &self.session {
-            headers.push(("cookie", cookie.clone()));
+        let cookies: Vec<&str> = self
+            .session
+            .iter()
+            .chain(self.others.iter())
+            .map(String::as_str)
+            .collect();
+        if !cookies.is_empty() {
+            headers.push(("cookie", cookies.join("; ")));
         }
         headers
     }
 
     fn remember(&mut self, answer: &Answer) {
-        if let Some(set) = answer.set_cookie(SESSION_COOKIE) {
+        for set in answer
+            .headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+        {
+            let pair = set.split(';').next().unwrap_or("").to_owned();
+            let name = pair.split('=').next().unwrap_or("").to_owned();
             let expired = set.contains("Max-Age=0") || set.contains("max-age=0");
-            self.session = (!expired).then(|| set.split(';').next().unwrap_or("").to_owned());
+            let kept = (!expired).then_some(pair);
+            if name == SESSION_COOKIE {
+                self.session = kept;
+            } else {
+                self.others.retain(|c| !c.starts_with(&format!("{name}=")));
+                self.others.extend(kept);
+            }
         }
     }
 

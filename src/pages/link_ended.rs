@@ -1,0 +1,25 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::components::error_view::ErrorView;
+use crate::error::AppError;
+use crate::i18n::*;
+use crate::model::LinkState;
+
+/// `/shared/ended?why=`: where a session opened through a portal link lands once the link is
+/// revoked or has expired. It answers 410 Gone.
+#[component]
+pub fn LinkEndedPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let why = use_query_map()
+        .read_untracked()
+        .get("why")
+        .and_then(|w| LinkState::parse(&w))
+        .filter(|s| *s != LinkState::Active)
+        .unwrap_or(LinkState::Expired);
+    view! {
+        <Title text=move || t_string!(i18n, gone_title).to_string() />
+        <ErrorView error=AppError::Gone(why) />
+    }
+}

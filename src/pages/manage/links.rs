@@ -1,0 +1,112 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{
+    components::Form,
+    hooks::{use_location, use_query_map},
+};
+
+use super::{state_label, LinkTable, StaffOnly};
+use crate::api::manage::staff_links;
+use crate::components::document_table::query_href;
+use crate::components::error_view::ErrorView;
+use crate::i18n::*;
+use crate::model::{LinkRegister, LinkState};
+
+/// `/manage/links?customer=&state=&page=`: every portal link with its scope, creator, state,
+/// opens and last open; revoke from here, extend on the link's page.
+#[component]
+pub fn ManageLinksPage() -> impl IntoView {
+    view! {
+        <StaffOnly>
+            <Register />
+        </StaffOnly>
+    }
+}
+
+#[component]
+fn Register() -> impl IntoView {
+    let i18n = use_i18n();
+    let location = use_location();
+    let register = Resource::new(move || location.search.get(), staff_links);
+    view! {
+        <Title text=move || t_string!(i18n, links_title).to_string() />
+        <h1>{t!(i18n, links_title)}</h1>
+        <Transition fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
+            {move || Suspend::new(async move {
+                match register.await {
+                    Ok(register) => view! { <RegisterView register /> }.into_any(),
+                    Err(error) => view! { <ErrorView error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn RegisterView(register: LinkRegister) -> impl IntoView {
+    let i18n = use_i18n();
+    let query = register.query.clone();
+    let notice = use_query_map().read_untracked().get("notice").map(|code| {
+        let text = match code.as_str() {
+            "revoked" => t_string!(i18n, link_notice_revoked),
+            _ => t_string!(i18n, link_notice_already_revoked),
+        };
+        view! { <p class="notice" role="status">{text}</p> }
+    });
+    let here = query_href("/manage/links", &query.to_query_pairs());
+    let page = register.page;
+    let pages = register.page_count;
+    let at = |page: u32| {
+        let mut q = query.clone();
+        q.page = page;
+        query_href("/manage/links", &q.to_query_pairs())
+    };
+    let prev = (page > 1).then(|| at(page - 1));
+    let next = (page < pages).then(|| at(page + 1));
+    view! {
+        {notice}
+        <Form method="GET" action="/manage/links" attr:class="filters">
+            <fieldset>
+                <legend class="visually-hidden">{t!(i18n, filter_legend)}</legend>
+                <div class="field">
+                    <label for="l-customer">{t!(i18n, filter_customer_id)}</label>
+                    <input id="l-customer" name="customer" type="text" maxlength="100" value=query.customer.clone().unwrap_or_default() />
+                </div>
+                <div class="field">
+                    <label for="l-state">{t!(i18n, col_state)}</label>
+                    <select id="l-state" name="state">
+                        <option value="">{t!(i18n, filter_all)}</option>
+                        {LinkState::ALL
+                            .iter()
+                            .map(|&s| {
+                                view! {
+                                    <option value=s.as_str() selected=query.state == Some(s)>
+                                        {state_label(i18n, s)}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                </div>
+                <div class="field actions">
+                    <button type="submit" class="button">{t!(i18n, filter_apply)}</button>
+                    <a href="/manage/links">{t!(i18n, filter_reset)}</a>
+                </div>
+            </fieldset>
+        </Form>
+        <p class="result-count" role="status">
+            {register.total}" "{t!(i18n, links_found)}
+        </p>
+        {if register.links.is_empty() {
+            view! { <p class="panel empty">{t!(i18n, links_none)}</p> }.into_any()
+        } else {
+            view! { <LinkTable links=register.links.clone() show_customer=true revoke_back=Some(here) /> }
+                .into_any()
+        }}
+        <nav class="pager" aria-label=move || t_string!(i18n, pagination_label)>
+            {prev.map(|href| view! { <a href=href rel="prev">{t!(i18n, page_prev)}</a> })}
+            <span>{t!(i18n, page_label)}" "{page}" "{t!(i18n, page_of)}" "{pages}</span>
+            {next.map(|href| view! { <a href=href rel="next">{t!(i18n, page_next)}</a> })}
+        </nav>
+    }
+}

@@ -1,0 +1,155 @@
+//! The account managers' screens, under `/manage`. Each page renders only for a staff
+//! session; anyone else gets the not-found page, and the server functions behind the pages
+//! check again on their own.
+
+pub mod audit;
+pub mod customer;
+pub mod home;
+pub mod link;
+pub mod links;
+pub mod share;
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::app::SignedIn;
+use crate::components::document_table::doc_type_label;
+use crate::components::error_view::ErrorView;
+use crate::components::format;
+use crate::error::AppError;
+use crate::i18n::*;
+use crate::model::{LinkState, LinkView, Role};
+use leptos_i18n::I18nContext;
+
+/// Renders `children` for staff, the not-found page (404) for everyone else.
+#[component]
+pub fn StaffOnly(children: Children) -> impl IntoView {
+    let staff = matches!(
+        expect_context::<SignedIn>().0,
+        Some(ref user) if user.role == Role::Staff
+    );
+    if staff {
+        children().into_any()
+    } else {
+        view! { <ErrorView error=AppError::NotFound /> }.into_any()
+    }
+}
+
+pub fn state_label(i18n: I18nContext<Locale>, state: LinkState) -> String {
+    match state {
+        LinkState::Active => t_string!(i18n, link_state_active),
+        LinkState::Expired => t_string!(i18n, link_state_expired),
+        LinkState::Revoked => t_string!(i18n, link_state_revoked),
+        LinkState::UsedUp => t_string!(i18n, link_state_used_up),
+    }
+    .to_string()
+}
+
+/// What a link covers, in words.
+pub fn scope_text(i18n: I18nContext<Locale>, link: &LinkView) -> String {
+    let place = match &link.order_id {
+        Some(order) => format!("{} {order}", t_string!(i18n, col_order)),
+        None => t_string!(i18n, scope_all).to_string(),
+    };
+    if link.types.is_empty() {
+        place
+    } else {
+        let types: Vec<String> = link
+            .types
+            .iter()
+            .map(|t| doc_type_label(i18n, *t))
+            .collect();
+        format!("{place} ({})", types.join(", "))
+    }
+}
+
+/// Links as a table, each with its state and opens; `revoke_back` adds a revoke button to
+/// active links that returns to the given page.
+#[component]
+pub fn LinkTable(
+    links: Vec<LinkView>,
+    #[prop(optional)] show_customer: bool,
+    #[prop(default = None)] revoke_back: Option<String>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    view! {
+        <div class="table-wrap">
+            <table class="links">
+                <thead>
+                    <tr>
+                        <th scope="col">{t!(i18n, col_label)}</th>
+                        {show_customer.then(|| view! { <th scope="col">{t!(i18n, col_customer)}</th> })}
+                        <th scope="col">{t!(i18n, col_scope)}</th>
+                        <th scope="col">{t!(i18n, col_created_by)}</th>
+                        <th scope="col">{t!(i18n, col_state)}</th>
+                        <th scope="col">{t!(i18n, col_expires)}</th>
+                        <th scope="col" class="num">{t!(i18n, col_opens)}</th>
+                        <th scope="col">{t!(i18n, col_last_open)}</th>
+                        {revoke_back.is_some().then(|| view! { <th scope="col">{t!(i18n, col_actions)}</th> })}
+                    </tr>
+                </thead>
+                <tbody>
+                    {links
+                        .into_iter()
+                        .map(|link| {
+                            let scope = scope_text(i18n, &link);
+                            let opens = match link.max_opens {
+                                Some(max) => format!("{} / {max}", link.opens),
+                                None => link.opens.to_string(),
+                            };
+                            let last = link
+                                .last_opened_at
+                                .as_deref()
+                                .map(|t| format::date_time(t, locale))
+                                .unwrap_or_else(|| "—".to_owned());
+                            let customer_href = format!("/manage/customers/{}", link.customer_id);
+                            let revoke = revoke_back
+                                .clone()
+                                .filter(|_| link.state == LinkState::Active || link.state == LinkState::UsedUp)
+                                .map(|back| {
+                                    let label = link.label.clone();
+                                    view! {
+                                        <form method="post" action=format!("/manage/links/{}/revoke", link.id)>
+                                            <input type="hidden" name="back" value=back />
+                                            <button type="submit" class="link-button danger">
+                                                {t!(i18n, link_revoke)}
+                                                <span class="visually-hidden">" "{label}</span>
+                                            </button>
+                                        </form>
+                                    }
+                                });
+                            let has_actions = revoke_back.is_some();
+                            view! {
+                                <tr data-state=link.state.as_str()>
+                                    <td>
+                                        <A href=format!("/manage/links/{}", link.id)>{link.label.clone()}</A>
+                                    </td>
+                                    {show_customer
+                                        .then(|| {
+                                            view! {
+                                                <td>
+                                                    <A href=customer_href>{link.customer_name.clone()}</A>
+                                                </td>
+                                            }
+                                        })}
+                                    <td>{scope}</td>
+                                    <td>{link.created_by.clone()}</td>
+                                    <td>
+                                        <span class=format!("state state-{}", link.state.as_str())>
+                                            {state_label(i18n, link.state)}
+                                        </span>
+                                    </td>
+                                    <td>{format::date_time(&link.expires_at, locale)}</td>
+                                    <td class="num">{opens}</td>
+                                    <td>{last}</td>
+                                    {has_actions.then(|| view! { <td class="actions">{revoke}</td> })}
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}

@@ -1,0 +1,79 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::links::get_share;
+use crate::components::error_view::ErrorView;
+use crate::components::format;
+use crate::components::link_banner::ScopeText;
+use crate::i18n::*;
+use crate::model::ShareLanding;
+
+/// `/s/{token}`: what a portal link grants, who shared it and until when, and the button
+/// that opens it. Only that button's `POST` opens anything: a link preview or a mail scanner
+/// fetching this page changes nothing and counts nothing.
+#[component]
+pub fn ShareLandingPage() -> impl IntoView {
+    let i18n = use_i18n();
+    // The token is in this page's address: no other site may learn it from a Referer.
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.insert_header(
+            http::header::REFERRER_POLICY,
+            http::HeaderValue::from_static("no-referrer"),
+        );
+        response.insert_header(
+            http::header::CACHE_CONTROL,
+            http::HeaderValue::from_static("no-store"),
+        );
+    }
+    let params = use_params_map();
+    let token = move || params.read().get("token").unwrap_or_default();
+    let landing = Resource::new(token, get_share);
+    view! {
+        <Title text=move || t_string!(i18n, share_title).to_string() />
+        <Suspense fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
+            {move || Suspend::new(async move {
+                match landing.await {
+                    Ok(landing) => view! { <Landing landing token=token() /> }.into_any(),
+                    Err(error) => view! { <ErrorView error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Landing(landing: ShareLanding, token: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = i18n.get_locale_untracked();
+    let grant = landing.grant.clone();
+    let shared_by = grant.shared_by.clone();
+    let customer = landing.customer_name.clone();
+    let until = format::date(&grant.expires_at, locale);
+    view! {
+        <section class="panel narrow" aria-labelledby="share-title">
+            <h1 id="share-title">{grant.label.clone()}</h1>
+            <p>
+                {t!(
+                    i18n, share_intro_landing, name = move || shared_by.clone(), customer = move || customer.clone()
+                )}
+            </p>
+            <dl class="facts">
+                <dt>{t!(i18n, col_scope)}</dt>
+                <dd>
+                    <ScopeText grant=grant.clone() />
+                </dd>
+                <dt>{t!(i18n, col_expires)}</dt>
+                <dd>{until}</dd>
+                {landing
+                    .opens_left
+                    .map(|left| view! { <dt>{t!(i18n, share_opens_left)}</dt> <dd>{left}</dd> })}
+            </dl>
+            <p class="muted">{t!(i18n, share_read_only)}</p>
+            <form method="post" action=format!("/s/{token}")>
+                <button type="submit" class="button">{t!(i18n, share_open)}</button>
+            </form>
+        </section>
+    }
+}

@@ -1,0 +1,819 @@
+//! Portal links: account managers create them, recipients open them, and every request of a
+//! session opened through one is checked against the link again.
+//!
+//! - **Tokens** carry 256 random bits and are stored only as SHA-256; the full URL exists once,
+//!   in the page shown to its creator right after creation (and in the mail, if sent).
+//! - **Opening** is a `POST` to `/s/{token}`: a `GET` only describes the link, so link
+//!   previews and mail scanners open nothing and count nothing. The open is counted in the same
+//!   statement that checks the link is active, so a limit of `n` opens admits exactly `n`,
+//!   however many arrive at once.
+//! - **Scope**: a link session is a [`Principal::Link`] whose customer, order and types come
+//!   from the link and never from the browser. The document functions turn it into a
+//!   [`Scope`](crate::server::documents::Scope) like any other principal.
+//! - **Ending**: on every request [`still_valid`] re-reads the link, so a revoked or expired
+//!   link ends its sessions at their next request, on every instance, and a page view says why.
+
+use axum::{
+    body::Bytes,
+    extract::{FromRequestParts, Path, Request, State},
+    http::{header, request::Parts, HeaderValue, Method, StatusCode},
+    response::{IntoResponse, Redirect, Response},
+};
+use leptos_i18n::Locale as _;
+use tower_sessions::Session;
+
+use crate::i18n::Locale;
+use crate::model::{DocType, LinkGrantView, LinkState, LinkView};
+use crate::server::auth::{
+    iso_time, normalize_email, random_token, token_hash, ClientIp, Principal, PENDING_KEY,
+};
+use crate::server::mail::{escape_html, Mail};
+use crate::server::session::PRINCIPAL_KEY;
+use crate::server::state::AppState;
+use crate::server::store::{AuditEvent, ShareLink};
+
+/// A link's life when its creator does not choose one.
+pub const DEFAULT_DAYS: u32 = 7;
+/// The longest life a link may have, at creation and after extending.
+pub const MAX_DAYS: u32 = 90;
+/// The highest limit on opens a link may carry.
+pub const MAX_OPENS_LIMIT: i64 = 1000;
+/// The longest label.
+pub const MAX_LABEL: usize = 100;
+/// The cookie that carries a new link's token to its page, once.
+const CREATED_COOKIE: &str = "folio_new_link";
+const DAY: i64 = 86_400;
+
+// ---------------------------------------------------------------------------------------------
+// Link sessions
+// ---------------------------------------------------------------------------------------------
+
+/// The principal of a request, once its link (if any) is checked: `Ok(Some)` to go on,
+/// `Ok(None)` to treat the request as anonymous for now (the database did not answer), `Err`
+/// when the link has ended and so has the session.
+pub async fn still_valid(
+    state: &AppState,
+    principal: Principal,
+    now: i64,
+) -> Result<Option<Principal>, LinkEnded> {
+    let Principal::Link {
+        subject,
+        link_id,
+        customer_id,
+        order_id,
+        types,
+        label,
+        shared_by,
+        signed_in_at,
+        ..
+    } = principal
+    else {
+        return Ok(Some(principal));
+    };
+    match state.store.link_by_id(&link_id).await {
+        Ok(Some(link)) if !link.sessions_may_continue(now) => Err(LinkEnded(link.state(now))),
+        Ok(Some(link)) => Ok(Some(Principal::Link {
+            subject,
+            link_id,
+            customer_id,
+            order_id,
+            types,
+            label,
+            shared_by,
+            expires_at: link.expires_at,
+            signed_in_at,
+        })),
+        Ok(None) => Err(LinkEnded(LinkState::Revoked)),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot check a link session");
+            Ok(None)
+        }
+    }
+}
+
+/// The link behind a session was revoked or has expired (the state says which).
+#[derive(Debug)]
+pub struct LinkEnded(pub LinkState);
+
+impl LinkEnded {
+    /// A page view is sent to the page that says so; file routes and server functions go on
+    /// as anonymous requests and get what those get.
+    pub fn page_answer(&self, request: &Request) -> Option<Response> {
+        let path = request.uri().path();
+        let page = request.method() == Method::GET
+            && !path.starts_with("/api/")
+            && !path.starts_with("/files/");
+        page.then(|| {
+            Redirect::to(&format!("/shared/ended?why={}", self.0.as_str())).into_response()
+        })
+    }
+}
+
+/// `POST /s/{token}`: counts one open and starts a read-only session limited to the link's
+/// scope. A link that does not open goes back to its landing page, which says why.
+pub async fn open(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    session: Session,
+    Path(token): Path<String>,
+) -> Response {
+    let now = state.clock.now();
+    let landing = Redirect::to(&format!("/s/{}", urlencoding(&token))).into_response();
+    if !plausible_token(&token) {
+        return landing;
+    }
+    let link = match state.store.link_open(&token_hash(&token), now).await {
+        Ok(Some(link)) => link,
+        Ok(None) => return landing,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot open a link");
+            return busy();
+        }
+    };
+    let principal = Principal::Link {
+        subject: format!("link:{}", link.id),
+        link_id: link.id.clone(),
+        customer_id: link.customer_id.clone(),
+        order_id: link.order_id.clone(),
+        types: link_types(&link),
+        label: link.label.clone(),
+        shared_by: link.created_by_name.clone(),
+        expires_at: link.expires_at,
+        signed_in_at: now,
+    };
+    // Whoever was signed in in this browser before is not any more: a link session stands
+    // alone, with a new id.
+    let stored = async {
+        session.cycle_id().await?;
+        session.remove_value(PENDING_KEY).await?;
+        session.insert(PRINCIPAL_KEY, &principal).await
+    };
+    if let Err(e) = stored.await {
+        tracing::error!(error = %e, "cannot store the link session");
+        return busy();
+    }
+    audit(
+        &state,
+        "link_opened",
+        &principal,
+        &link,
+        Some(link.opens.to_string()),
+        &ip,
+    )
+    .await;
+    Redirect::to("/documents").into_response()
+}
+
+/// What the landing page of `/s/{token}` shows. An unknown token is not found; a link that
+/// no longer opens is gone, with the reason.
+pub async fn landing(
+    state: &AppState,
+    token: &str,
+) -> Result<crate::model::ShareLanding, crate::error::AppError> {
+    use crate::error::AppError;
+    if !plausible_token(token) {
+        return Err(AppError::NotFound);
+    }
+    let link = state
+        .store
+        .link_by_token_hash(&token_hash(token))
+        .await
+        .map_err(|e| internal(e, "cannot read a link"))?
+        .ok_or(AppError::NotFound)?;
+    let now = state.clock.now();
+    match link.state(now) {
+        LinkState::Active => Ok(crate::model::ShareLanding {
+            grant: grant_view(&link),
+            customer_name: link.customer_name.clone(),
+            opens_left: link.max_opens.map(|max| (max - link.opens).max(0)),
+        }),
+        ended => Err(AppError::Gone(ended)),
+    }
+}
+
+fn grant_view(link: &ShareLink) -> LinkGrantView {
+    LinkGrantView {
+        shared_by: link.created_by_name.clone(),
+        label: link.label.clone(),
+        expires_at: iso_time(link.expires_at),
+        order_id: link.order_id.clone(),
+        types: link_types(link).unwrap_or_default(),
+    }
+}
+
+/// The link's document types; `None` for every type. Names Folio no longer knows are
+/// dropped, never widened to "every type".
+fn link_types(link: &ShareLink) -> Option<Vec<DocType>> {
+    link.doc_types
+        .as_ref()
+        .map(|types| types.iter().filter_map(|t| DocType::parse(t)).collect())
+}
+
+/// Tokens are 43 characters of URL-safe base64; anything else is not worth a query.
+fn plausible_token(token: &str) -> bool {
+    token.len() == 43
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn urlencoding(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Staff: create, revoke, extend
+// ---------------------------------------------------------------------------------------------
+
+/// A signed-in staff member, for the staff routes. Anyone else gets a plain 404: the staff
+/// routes do not exist for them.
+#[derive(Clone, Debug)]
+pub struct Staff {
+    pub email: String,
+    pub name: String,
+}
+
+impl Staff {
+    pub fn of(principal: Option<&Principal>) -> Option<Self> {
+        match principal {
+            Some(Principal::Staff { email, name, .. }) => Some(Staff {
+                email: email.clone(),
+                name: name.clone(),
+            }),
+            _ => None,
+        }
+    }
+
+    pub fn actor(&self) -> String {
+        format!("staff:{}", self.email)
+    }
+}
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Staff::of(parts.extensions.get::<Principal>()).ok_or_else(not_found)
+    }
+}
+
+pub fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        [(axum::http::header::CACHE_CONTROL, "no-store")],
+        "not found",
+    )
+        .into_response()
+}
+
+fn busy() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(axum::http::header::RETRY_AFTER, "5")],
+        "Busy right now. Please try again in a moment.",
+    )
+        .into_response()
+}
+
+fn internal(e: sqlx::Error, what: &str) -> crate::error::AppError {
+    tracing::error!(error = %e, "{what}");
+    crate::error::AppError::Internal {
+        request_id: String::new(),
+    }
+}
+
+/// The "new portal link" form as sent. Every field is text, read leniently, so that a bad
+/// value is reported next to the form with everything else kept.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LinkForm {
+    /// `all` for the whole portal, `order` for the chosen order.
+    pub scope: String,
+    pub order: Option<String>,
+    pub types: Vec<String>,
+    pub days: String,
+    pub max_opens: String,
+    pub label: String,
+    pub recipient: String,
+    pub locale: String,
+}
+
+impl LinkForm {
+    /// Reads a form body; repeated `types` fields make the list.
+    pub fn parse(body: &[u8]) -> Self {
+        let mut form = LinkForm::default();
+        for (key, value) in form_urlencoded::parse(body) {
+            let value = value.into_owned();
+            match key.as_ref() {
+                "scope" => form.scope = value,
+                "order" => form.order = Some(value.trim().to_owned()).filter(|v| !v.is_empty()),
+                "types" => form.types.push(value),
+                "days" => form.days = value,
+                "max_opens" => form.max_opens = value,
+                "label" => form.label = value,
+                "recipient" => form.recipient = value,
+                "locale" => form.locale = value,
+                _ => {}
+            }
+        }
+        form
+    }
+
+    /// The form's values as a query string, to send the form back filled in.
+    fn to_query(&self, error: &str) -> String {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        query.append_pair("error", error);
+        if !self.scope.is_empty() {
+            query.append_pair("scope", &self.scope);
+        }
+        if let Some(order) = &self.order {
+            query.append_pair("order", order);
+        }
+        for t in &self.types {
+            query.append_pair("types", t);
+        }
+        for (key, value) in [
+            ("days", &self.days),
+            ("max_opens", &self.max_opens),
+            ("label", &self.label),
+            ("recipient", &self.recipient),
+            ("locale", &self.locale),
+        ] {
+            if !value.is_empty() {
+                query.append_pair(key, value);
+            }
+        }
+        query.finish()
+    }
+}
+
+/// A form that passed every check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValidLink {
+    pub order: Option<String>,
+    pub types: Option<Vec<DocType>>,
+    pub days: u32,
+    pub max_opens: Option<i64>,
+    pub label: Option<String>,
+    pub recipient: Option<String>,
+    pub locale: Locale,
+}
+
+/// Checks a form's values; the error is a short code the form page explains.
+pub fn validate(form: &LinkForm) -> Result<ValidLink, &'static str> {
+    let days = match form.days.trim() {
+        "" => DEFAULT_DAYS,
+        text => text
+            .parse::<u32>()
+            .ok()
+            .filter(|d| (1..=MAX_DAYS).contains(d))
+            .ok_or("days")?,
+    };
+    let max_opens = match form.max_opens.trim() {
+        "" => None,
+        text => Some(
+            text.parse::<i64>()
+                .ok()
+                .filter(|n| (1..=MAX_OPENS_LIMIT).contains(n))
+                .ok_or("max_opens")?,
+        ),
+    };
+    let mut types = Vec::new();
+    for t in &form.types {
+        let t = DocType::parse(t).ok_or("types")?;
+        if !types.contains(&t) {
+            types.push(t);
+        }
+    }
+    types.sort();
+    // Every type ticked is the same as none: the whole portal.
+    let types = (!types.is_empty() && types.len() < DocType::ALL.len()).then_some(types);
+    let label = form.label.trim();
+    if label.chars().count() > MAX_LABEL || label.chars().any(char::is_control) {
+        return Err("label");
+    }
+    let recipient = match form.recipient.trim() {
+        "" => None,
+        text => Some(normalize_email(text).ok_or("recipient")?),
+    };
+    let locale = match form.locale.trim() {
+        "" => Locale::default(),
+        text => text.parse::<Locale>().map_err(|_| "locale")?,
+    };
+    // The order select always sends a value; only the scope chosen says whether it counts.
+    let order = match form.scope.as_str() {
+        "all" => None,
+        _ => form.order.clone(),
+    };
+    if form.scope == "order" && order.is_none() {
+        return Err("order");
+    }
+    if order.as_ref().is_some_and(|o| o.len() > 200) {
+        return Err("order");
+    }
+    Ok(ValidLink {
+        order,
+        types,
+        days,
+        max_opens,
+        label: (!label.is_empty()).then(|| label.to_owned()),
+        recipient,
+        locale,
+    })
+}
+
+/// `POST /manage/customers/{id}/share`: creates a link for one of the customer's orders or for
+/// their whole portal, after checking with FlexPortal that the customer exists and owns the
+/// order.
+pub async fn create(
+    State(state): State<AppState>,
+    staff: Staff,
+    ClientIp(ip): ClientIp,
+    Path(customer_id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let form = LinkForm::parse(&body);
+    let back = |error: &str| {
+        Redirect::to(&format!(
+            "/manage/customers/{}/share?{}",
+            urlencoding(&customer_id),
+            form.to_query(error)
+        ))
+        .into_response()
+    };
+    let valid = match validate(&form) {
+        Ok(valid) => valid,
+        Err(error) => return back(error),
+    };
+    let client = &state.upstream.client;
+    let customer = match crate::server::manage::customer_hit(client, &customer_id).await {
+        Ok(customer) => customer,
+        Err(crate::error::AppError::NotFound) => return not_found(),
+        Err(_) => return back("unavailable"),
+    };
+    if let Some(order_id) = &valid.order {
+        let scope = crate::server::documents::Scope::customer(customer.id.clone());
+        match crate::server::documents::owned_orders(client, &scope).await {
+            Ok(owned) if owned.contains(order_id) => {}
+            Ok(_) => return back("order"),
+            Err(_) => return back("unavailable"),
+        }
+    }
+
+    let now = state.clock.now();
+    let token = random_token(32);
+    let label = valid.label.clone().unwrap_or_else(|| match &valid.order {
+        Some(order) => format!("{} · {order}", customer.name),
+        None => customer.name.clone(),
+    });
+    let link = ShareLink {
+        id: random_token(12),
+        customer_id: customer.id.clone(),
+        customer_name: customer.name.clone(),
+        order_id: valid.order.clone(),
+        doc_types: valid
+            .types
+            .as_ref()
+            .map(|t| t.iter().map(|t| t.as_str().to_owned()).collect()),
+        label,
+        recipient: valid.recipient.clone(),
+        locale: valid.locale.as_str().to_owned(),
+        created_by: staff.email.clone(),
+        created_by_name: staff.name.clone(),
+        created_at: now,
+        expires_at: now + i64::from(valid.days) * DAY,
+        max_opens: valid.max_opens,
+        opens: 0,
+        last_opened_at: None,
+        revoked_at: None,
+        revoked_by: None,
+    };
+    if let Err(e) = state.store.link_insert(&link, &token_hash(&token)).await {
+        tracing::error!(error = %e, "cannot store a link");
+        return back("busy");
+    }
+    let url = format!("{}/s/{token}", state.config.public_url.origin);
+    let actor = staff_principal(&staff, now);
+    audit(&state, "link_created", &actor, &link, None, &ip).await;
+    if let Some(recipient) = &link.recipient {
+        state
+            .mailer
+            .send(link_mail(&state.config.brand.name, &link, recipient, &url))
+            .await;
+        audit(
+            &state,
+            "link_sent",
+            &actor,
+            &link,
+            Some(recipient.clone()),
+            &ip,
+        )
+        .await;
+    }
+    // The token goes to its creator's browser alone, in a cookie that only the link's page
+    // receives, for a few minutes; that page shows it once and clears it. Folio itself keeps
+    // nothing but the hash.
+    let page = format!("/manage/links/{}", link.id);
+    let mut response = Redirect::to(&page).into_response();
+    let cookie = format!(
+        "{CREATED_COOKIE}={token}; Path={page}; Max-Age=600; HttpOnly; SameSite=Strict{}",
+        if state.config.public_url.https {
+            "; Secure"
+        } else {
+            ""
+        }
+    );
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// The new link's address, on the first view of its page by its creator: read from the
+/// cookie [`create`] set, which the page's answer clears, so that it is shown once.
+pub fn take_created_url(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    link_id: &str,
+) -> Option<(String, HeaderValue)> {
+    let token = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == CREATED_COOKIE)
+        .map(|(_, value)| value.to_owned())
+        .filter(|token| plausible_token(token))?;
+    let clear = HeaderValue::from_str(&format!(
+        "{CREATED_COOKIE}=; Path=/manage/links/{link_id}; Max-Age=0; HttpOnly; SameSite=Strict"
+    ))
+    .ok()?;
+    Some((
+        format!("{}/s/{token}", state.config.public_url.origin),
+        clear,
+    ))
+}
+
+#[derive(serde::Deserialize)]
+pub struct ActionForm {
+    #[serde(default)]
+    days: String,
+    #[serde(default)]
+    back: String,
+}
+
+impl ActionForm {
+    /// Where to go afterwards: a staff page the form names, else the link's own page. Only
+    /// paths under `/manage/` are followed, so the field cannot send anyone elsewhere.
+    fn back(&self, link_id: &str, notice: &str) -> Response {
+        let target = if self.back.starts_with("/manage/") && !self.back.contains("//") {
+            self.back.clone()
+        } else {
+            format!("/manage/links/{link_id}")
+        };
+        let sep = if target.contains('?') { '&' } else { '?' };
+        Redirect::to(&format!("{target}{sep}notice={notice}")).into_response()
+    }
+}
+
+/// `POST /manage/links/{id}/revoke`: final; the link's sessions end at their next request.
+pub async fn revoke(
+    State(state): State<AppState>,
+    staff: Staff,
+    ClientIp(ip): ClientIp,
+    Path(link_id): Path<String>,
+    axum::Form(form): axum::Form<ActionForm>,
+) -> Response {
+    let now = state.clock.now();
+    let Ok(Some(link)) = state.store.link_by_id(&link_id).await else {
+        return not_found();
+    };
+    match state.store.link_revoke(&link.id, &staff.email, now).await {
+        Ok(true) => {
+            let actor = staff_principal(&staff, now);
+            audit(&state, "link_revoked", &actor, &link, None, &ip).await;
+            form.back(&link.id, "revoked")
+        }
+        Ok(false) => form.back(&link.id, "already_revoked"),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot revoke a link");
+            busy()
+        }
+    }
+}
+
+/// `POST /manage/links/{id}/extend`: the link runs `days` more days from its current expiry
+/// (or from now, if it has expired), never past [`MAX_DAYS`] from now. A revoked link stays
+/// revoked.
+pub async fn extend(
+    State(state): State<AppState>,
+    staff: Staff,
+    ClientIp(ip): ClientIp,
+    Path(link_id): Path<String>,
+    axum::Form(form): axum::Form<ActionForm>,
+) -> Response {
+    let now = state.clock.now();
+    let Ok(Some(link)) = state.store.link_by_id(&link_id).await else {
+        return not_found();
+    };
+    let Some(days) = form
+        .days
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|d| (1..=i64::from(MAX_DAYS)).contains(d))
+    else {
+        return form.back(&link.id, "bad_days");
+    };
+    if link.revoked_at.is_some() {
+        return form.back(&link.id, "already_revoked");
+    }
+    let expires_at = (link.expires_at.max(now) + days * DAY).min(now + i64::from(MAX_DAYS) * DAY);
+    match state.store.link_set_expiry(&link.id, expires_at).await {
+        Ok(true) => {
+            let actor = staff_principal(&staff, now);
+            audit(
+                &state,
+                "link_extended",
+                &actor,
+                &link,
+                Some(iso_time(expires_at)),
+                &ip,
+            )
+            .await;
+            form.back(&link.id, "extended")
+        }
+        Ok(false) => form.back(&link.id, "already_revoked"),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot extend a link");
+            busy()
+        }
+    }
+}
+
+fn staff_principal(staff: &Staff, now: i64) -> Principal {
+    Principal::staff(&staff.email, &staff.name, now)
+}
+
+/// Writes one event about a link.
+async fn audit(
+    state: &AppState,
+    kind: &str,
+    actor: &Principal,
+    link: &ShareLink,
+    subject: Option<String>,
+    ip: &str,
+) {
+    let event = AuditEvent {
+        at: state.clock.now(),
+        kind: kind.to_owned(),
+        actor: Some(actor.subject().to_owned()),
+        customer_id: Some(link.customer_id.clone()),
+        subject,
+        ip: Some(ip.to_owned()),
+        link_id: Some(link.id.clone()),
+    };
+    if let Err(e) = state.store.audit(&event).await {
+        tracing::error!(error = %e, kind, "cannot write an audit event");
+    }
+}
+
+/// A link as the staff screens and the customer's access page show it.
+pub fn view(link: &ShareLink, now: i64) -> LinkView {
+    LinkView {
+        id: link.id.clone(),
+        customer_id: link.customer_id.clone(),
+        customer_name: link.customer_name.clone(),
+        order_id: link.order_id.clone(),
+        types: link_types(link).unwrap_or_default(),
+        label: link.label.clone(),
+        recipient: link.recipient.clone(),
+        created_by: link.created_by_name.clone(),
+        created_at: iso_time(link.created_at),
+        expires_at: iso_time(link.expires_at),
+        max_opens: link.max_opens,
+        opens: link.opens,
+        last_opened_at: link.last_opened_at.map(iso_time),
+        revoked_at: link.revoked_at.map(iso_time),
+        state: link.state(now),
+    }
+}
+
+/// The mail that carries a new link to its recipient, in the language chosen for them, with
+/// the tenant's brand.
+pub fn link_mail(brand: &str, link: &ShareLink, to: &str, url: &str) -> Mail {
+    use leptos_i18n::td_string;
+    let locale: Locale = link.locale.parse().unwrap_or_default();
+    let expires = crate::components::format::date(&iso_time(link.expires_at), locale);
+    let fill = |text: &str| {
+        text.replace("%brand%", brand)
+            .replace("%sender%", &link.created_by_name)
+            .replace("%label%", &link.label)
+            .replace("%date%", &expires)
+    };
+    let subject = fill(td_string!(locale, link_mail_subject));
+    let intro = fill(td_string!(locale, link_mail_intro));
+    let button = td_string!(locale, link_mail_button).to_string();
+    let expiry = fill(td_string!(locale, link_mail_expiry));
+    let text = format!("{intro}\n\n{url}\n\n{expiry}\n\n{brand}\n");
+    let html = format!(
+        "<!DOCTYPE html><html lang=\"{lang}\"><body style=\"font-family:sans-serif;line-height:1.5\">\
+         <p>{intro}</p>\
+         <p><a href=\"{url}\" style=\"display:inline-block;padding:10px 18px;background:#1f5fbf;color:#fff;\
+         text-decoration:none;border-radius:6px\">{button}</a></p>\
+         <p>{expiry}</p><p>{brand}</p></body></html>",
+        lang = locale.as_str(),
+        intro = escape_html(&intro),
+        url = escape_html(url),
+        button = escape_html(&button),
+        expiry = escape_html(&expiry),
+        brand = escape_html(brand),
+    );
+    Mail {
+        to: to.to_owned(),
+        subject,
+        text,
+        html,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms_are_read_leniently_and_checked_strictly() {
+        let form = LinkForm::parse(
+            b"scope=order&order=ord_1&types=invoice&types=contract&types=invoice&days=14&max_opens=3&label=Q3&recipient=a%40b.example&locale=de",
+        );
+        let valid = validate(&form).unwrap();
+        assert_eq!(valid.order.as_deref(), Some("ord_1"));
+        assert_eq!(
+            valid.types,
+            Some(vec![DocType::Contract, DocType::Invoice]),
+            "deduplicated and sorted"
+        );
+        assert_eq!((valid.days, valid.max_opens), (14, Some(3)));
+        assert_eq!(valid.locale, Locale::de);
+
+        let whole = LinkForm::parse(b"scope=all&order=ord_1");
+        assert_eq!(
+            validate(&whole).unwrap().order,
+            None,
+            "the whole portal ignores the order select"
+        );
+        let defaults = validate(&LinkForm::parse(b"")).unwrap();
+        assert_eq!((defaults.days, defaults.max_opens), (DEFAULT_DAYS, None));
+        assert_eq!(defaults.types, None);
+
+        let every_type = LinkForm::parse(
+            b"types=contract&types=invoice&types=document&types=attachment&types=other",
+        );
+        assert_eq!(validate(&every_type).unwrap().types, None);
+
+        for (body, error) in [
+            (&b"days=0"[..], "days"),
+            (b"days=91", "days"),
+            (b"days=seven", "days"),
+            (b"max_opens=0", "max_opens"),
+            (b"max_opens=1001", "max_opens"),
+            (b"types=receipt", "types"),
+            (b"recipient=not-an-address", "recipient"),
+            (b"locale=fr", "locale"),
+            (b"scope=order&order=", "order"),
+        ] {
+            assert_eq!(
+                validate(&LinkForm::parse(body)),
+                Err(error),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        let long_label = format!("label={}", "x".repeat(MAX_LABEL + 1));
+        assert_eq!(
+            validate(&LinkForm::parse(long_label.as_bytes())),
+            Err("label")
+        );
+    }
+
+    #[test]
+    fn a_refused_form_comes_back_whole() {
+        let form = LinkForm::parse(b"order=ord_1&types=invoice&days=120&label=Tax+2025");
+        let query = form.to_query("days");
+        assert!(query.starts_with("error=days&"));
+        for part in ["order=ord_1", "types=invoice", "days=120", "label=Tax+2025"] {
+            assert!(query.contains(part), "{query}");
+        }
+    }
+
+    #[test]
+    fn tokens_are_checked_for_shape_before_any_lookup() {
+        assert!(plausible_token(&random_token(32)));
+        assert!(!plausible_token("short"));
+        assert!(!plausible_token(&"a".repeat(44)));
+        assert!(!plausible_token(&format!("{}/", "a".repeat(42))));
+    }
+}
