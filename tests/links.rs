@@ -950,5 +950,3 @@ async fn postgres_links_open_once_per_allowance_and_revoke() {
     }
     db.drop_it().await;
 }
-
-

@@ -8,5 +8,6 @@ pub mod format;
 pub mod http_status;
 pub mod link_banner;
 pub mod locale_switch;
+pub mod pager;
 pub mod site_footer;
 pub mod site_header;

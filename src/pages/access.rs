@@ -15,7 +15,7 @@ pub fn AccessPage() -> impl IntoView {
     let i18n = use_i18n();
     let log = Resource::new(|| (), |_| get_access());
     view! {
-        <Title text=move || t_string!(i18n, access_title).to_string() />
+        <Title text=t_string!(i18n, access_title).to_string() />
         <h1>{t!(i18n, access_title)}</h1>
         <Suspense fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
             {move || Suspend::new(async move {

@@ -6,6 +6,7 @@ use crate::api::documents::list_documents;
 use crate::app::SignedIn;
 use crate::components::document_table::{doc_type_label, query_href, DocumentTable, StaleNotice};
 use crate::components::error_view::ErrorView;
+use crate::components::pager::Pager;
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::model::{DocType, DocumentList, Sort};
@@ -23,7 +24,7 @@ pub fn DocumentsPage() -> impl IntoView {
     let location = use_location();
     let list = Resource::new(move || location.search.get(), list_documents);
     view! {
-        <Title text=move || t_string!(i18n, documents_title).to_string() />
+        <Title text=t_string!(i18n, documents_title).to_string() />
         <Transition fallback=move || {
             view! {
                 <h1>{t!(i18n, documents_title)}</h1>
@@ -178,10 +179,6 @@ pub fn DocumentsView(
         } else {
             view! { <DocumentTable rows=list.rows.clone() show_order=true staff_base=staff_base.clone() /> }.into_any()
         }}
-        <nav class="pager" aria-label=move || t_string!(i18n, pagination_label)>
-            {prev.map(|href| view! { <a href=href rel="prev">{t!(i18n, page_prev)}</a> })}
-            <span>{t!(i18n, page_label)}" "{page}" "{t!(i18n, page_of)}" "{pages}</span>
-            {next.map(|href| view! { <a href=href rel="next">{t!(i18n, page_next)}</a> })}
-        </nav>
+        <Pager prev next page pages=Some(pages) />
     }
 }

@@ -31,7 +31,7 @@ pub fn InvoicesPage() -> impl IntoView {
     };
     let history = Resource::new(year, get_invoices);
     view! {
-        <Title text=move || t_string!(i18n, invoices_title).to_string() />
+        <Title text=t_string!(i18n, invoices_title).to_string() />
         <Transition fallback=move || {
             view! {
                 <h1>{t!(i18n, invoices_title)}</h1>

@@ -19,7 +19,7 @@ pub fn LinkEndedPage() -> impl IntoView {
         .filter(|s| *s != LinkState::Active)
         .unwrap_or(LinkState::Expired);
     view! {
-        <Title text=move || t_string!(i18n, gone_title).to_string() />
+        <Title text=t_string!(i18n, gone_title).to_string() />
         <ErrorView error=AppError::Gone(why) />
     }
 }

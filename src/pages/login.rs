@@ -40,7 +40,7 @@ pub fn LoginPage(#[prop(optional)] staff: bool) -> impl IntoView {
     let accounts = Resource::new(|| (), move |_| get_demo_accounts(staff));
 
     view! {
-        <Title text=move || title().to_string() />
+        <Title text=title().to_string() />
         <section class="panel narrow" aria-labelledby="login-title">
             <h1 id="login-title">{title}</h1>
             {if staff {

@@ -32,7 +32,7 @@ pub fn LoginCheckPage(#[prop(optional)] staff: bool) -> impl IntoView {
     let pending = Resource::new(|| (), |_| get_pending_sign_in());
 
     view! {
-        <Title text=move || t_string!(i18n, check_title).to_string() />
+        <Title text=t_string!(i18n, check_title).to_string() />
         <section class="panel narrow" aria-labelledby="check-title">
             <h1 id="check-title">{t!(i18n, check_title)}</h1>
             <Suspense fallback=|| ()>

@@ -10,23 +10,13 @@ use crate::i18n::*;
 pub fn LoginVerifyPage(#[prop(optional)] staff: bool) -> impl IntoView {
     let base = if staff { "/manage" } else { "" };
     let i18n = use_i18n();
-    // The token is in this page's address: no other site may learn it from a Referer.
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.insert_header(
-            http::header::REFERRER_POLICY,
-            http::HeaderValue::from_static("no-referrer"),
-        );
-        response.insert_header(
-            http::header::CACHE_CONTROL,
-            http::HeaderValue::from_static("no-store"),
-        );
-    }
+    // The address or the page holds a secret: no Referer carries it away, no cache keeps it.
+    crate::components::http_status::keep_private();
     let query = use_query_map();
     let token = move || query.read().get("token").filter(|t| !t.trim().is_empty());
 
     view! {
-        <Title text=move || t_string!(i18n, verify_title).to_string() />
+        <Title text=t_string!(i18n, verify_title).to_string() />
         <section class="panel narrow" aria-labelledby="verify-title">
             <h1 id="verify-title">{t!(i18n, verify_title)}</h1>
             {move || match token() {

@@ -10,7 +10,7 @@ use crate::i18n::*;
 pub fn NotFound() -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <Title text=move || t_string!(i18n, not_found_title).to_string() />
+        <Title text=t_string!(i18n, not_found_title).to_string() />
         <ErrorView error=AppError::NotFound />
     }
 }

@@ -11,7 +11,7 @@ pub fn OutboxPage() -> impl IntoView {
     let i18n = use_i18n();
     let messages = Resource::new(|| (), |_| get_outbox());
     view! {
-        <Title text=move || t_string!(i18n, outbox_title).to_string() />
+        <Title text=t_string!(i18n, outbox_title).to_string() />
         <Suspense fallback=move || view! { <p>{t!(i18n, loading)}</p> }>
             {move || Suspend::new(async move {
                 match messages.await {

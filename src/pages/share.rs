@@ -15,28 +15,21 @@ use crate::model::ShareLanding;
 #[component]
 pub fn ShareLandingPage() -> impl IntoView {
     let i18n = use_i18n();
-    // The token is in this page's address: no other site may learn it from a Referer.
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.insert_header(
-            http::header::REFERRER_POLICY,
-            http::HeaderValue::from_static("no-referrer"),
-        );
-        response.insert_header(
-            http::header::CACHE_CONTROL,
-            http::HeaderValue::from_static("no-store"),
-        );
-    }
+    // The address or the page holds a secret: no Referer carries it away, no cache keeps it.
+    crate::components::http_status::keep_private();
+    // The token travels with the answer, so that nothing inside the Suspense reads the URL.
     let params = use_params_map();
-    let token = move || params.read().get("token").unwrap_or_default();
-    let landing = Resource::new(token, get_share);
+    let landing = Resource::new(
+        move || params.read().get("token").unwrap_or_default(),
+        |token| async move { (token.clone(), get_share(token).await) },
+    );
     view! {
-        <Title text=move || t_string!(i18n, share_title).to_string() />
+        <Title text=t_string!(i18n, share_title).to_string() />
         <Suspense fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
             {move || Suspend::new(async move {
                 match landing.await {
-                    Ok(landing) => view! { <Landing landing token=token() /> }.into_any(),
-                    Err(error) => view! { <ErrorView error /> }.into_any(),
+                    (token, Ok(landing)) => view! { <Landing landing token /> }.into_any(),
+                    (_, Err(error)) => view! { <ErrorView error /> }.into_any(),
                 }
             })}
         </Suspense>

@@ -34,7 +34,7 @@ use leptos_i18n::Locale as _;
 
 use crate::i18n::Locale;
 use crate::model::{DocType, LinkGrantView, Role, UserView};
-use crate::server::mail::{escape_html, Mail};
+use crate::server::mail::{Composed, Mail};
 use crate::server::session::PRINCIPAL_KEY;
 use crate::server::state::AppState;
 use crate::server::store::{Attempt, Audience, AuditEvent};
@@ -575,7 +575,7 @@ async fn start_attempt(
     state
         .mailer
         .send(sign_in_mail(
-            &state.config.brand.name,
+            &state.config.brand,
             account.email,
             account.name,
             &link,
@@ -590,7 +590,7 @@ async fn start_attempt(
 /// The mail texts mark their blanks as `%name%`: they are filled here, on the server, where
 /// the translation macros offer no interpolation into plain strings.
 pub fn sign_in_mail(
-    brand: &str,
+    brand: &crate::server::config::Brand,
     to: &str,
     name: &str,
     link: &str,
@@ -599,42 +599,31 @@ pub fn sign_in_mail(
 ) -> Mail {
     use leptos_i18n::td_string;
     let fill = |text: &str| {
-        text.replace("%brand%", brand)
+        text.replace("%brand%", &brand.name)
             .replace("%name%", name)
             .replace("%code%", code)
     };
-    let subject = fill(td_string!(locale, mail_subject));
-    let greeting = fill(td_string!(locale, mail_greeting));
-    let intro = fill(td_string!(locale, mail_intro));
-    let button = td_string!(locale, mail_button).to_string();
-    let code_line = fill(td_string!(locale, mail_code));
-    let expiry = td_string!(locale, mail_expiry).to_string();
-    let ignore = td_string!(locale, mail_ignore).to_string();
-    let text = format!(
-        "{greeting}\n\n{intro}\n\n{link}\n\n{code_line}\n\n{expiry}\n{ignore}\n\n{brand}\n"
-    );
-    let html = format!(
-        "<!DOCTYPE html><html lang=\"{lang}\"><body style=\"font-family:sans-serif;line-height:1.5\">\
-         <p>{greeting}</p><p>{intro}</p>\
-         <p><a href=\"{link}\" style=\"display:inline-block;padding:10px 18px;background:#1f5fbf;color:#fff;\
-         text-decoration:none;border-radius:6px\">{button}</a></p>\
-         <p>{code_line}</p><p>{expiry}<br>{ignore}</p><p>{brand}</p></body></html>",
-        lang = locale.as_str(),
-        greeting = escape_html(&greeting),
-        intro = escape_html(&intro),
-        link = escape_html(link),
-        button = escape_html(&button),
-        code_line = escape_html(&code_line),
-        expiry = escape_html(&expiry),
-        ignore = escape_html(&ignore),
-        brand = escape_html(brand),
-    );
-    Mail {
-        to: to.to_owned(),
-        subject,
-        text,
-        html,
+    Composed {
+        brand,
+        lang: locale.as_str(),
+        to,
+        subject: fill(td_string!(locale, mail_subject)),
+        before: vec![
+            fill(td_string!(locale, mail_greeting)),
+            fill(td_string!(locale, mail_intro)),
+        ],
+        link,
+        button: td_string!(locale, mail_button).to_string(),
+        after: vec![
+            fill(td_string!(locale, mail_code)),
+            format!(
+                "{}\n{}",
+                td_string!(locale, mail_expiry),
+                td_string!(locale, mail_ignore)
+            ),
+        ],
     }
+    .into_mail()
 }
 
 /// `POST /login/code`.

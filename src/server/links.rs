@@ -27,7 +27,7 @@ use crate::model::{DocType, LinkGrantView, LinkState, LinkView};
 use crate::server::auth::{
     iso_time, normalize_email, random_token, token_hash, ClientIp, Principal, PENDING_KEY,
 };
-use crate::server::mail::{escape_html, Mail};
+use crate::server::mail::{Composed, Mail};
 use crate::server::session::PRINCIPAL_KEY;
 use crate::server::state::AppState;
 use crate::server::store::{AuditEvent, ShareLink};
@@ -500,7 +500,7 @@ pub async fn create(
     if let Some(recipient) = &link.recipient {
         state
             .mailer
-            .send(link_mail(&state.config.brand.name, &link, recipient, &url))
+            .send(link_mail(&state.config.brand, &link, recipient, &url))
             .await;
         audit(
             &state,
@@ -704,40 +704,32 @@ pub fn view(link: &ShareLink, now: i64) -> LinkView {
 
 /// The mail that carries a new link to its recipient, in the language chosen for them, with
 /// the tenant's brand.
-pub fn link_mail(brand: &str, link: &ShareLink, to: &str, url: &str) -> Mail {
+pub fn link_mail(
+    brand: &crate::server::config::Brand,
+    link: &ShareLink,
+    to: &str,
+    url: &str,
+) -> Mail {
     use leptos_i18n::td_string;
     let locale: Locale = link.locale.parse().unwrap_or_default();
     let expires = crate::components::format::date(&iso_time(link.expires_at), locale);
     let fill = |text: &str| {
-        text.replace("%brand%", brand)
+        text.replace("%brand%", &brand.name)
             .replace("%sender%", &link.created_by_name)
             .replace("%label%", &link.label)
             .replace("%date%", &expires)
     };
-    let subject = fill(td_string!(locale, link_mail_subject));
-    let intro = fill(td_string!(locale, link_mail_intro));
-    let button = td_string!(locale, link_mail_button).to_string();
-    let expiry = fill(td_string!(locale, link_mail_expiry));
-    let text = format!("{intro}\n\n{url}\n\n{expiry}\n\n{brand}\n");
-    let html = format!(
-        "<!DOCTYPE html><html lang=\"{lang}\"><body style=\"font-family:sans-serif;line-height:1.5\">\
-         <p>{intro}</p>\
-         <p><a href=\"{url}\" style=\"display:inline-block;padding:10px 18px;background:#1f5fbf;color:#fff;\
-         text-decoration:none;border-radius:6px\">{button}</a></p>\
-         <p>{expiry}</p><p>{brand}</p></body></html>",
-        lang = locale.as_str(),
-        intro = escape_html(&intro),
-        url = escape_html(url),
-        button = escape_html(&button),
-        expiry = escape_html(&expiry),
-        brand = escape_html(brand),
-    );
-    Mail {
-        to: to.to_owned(),
-        subject,
-        text,
-        html,
+    Composed {
+        brand,
+        lang: locale.as_str(),
+        to,
+        subject: fill(td_string!(locale, link_mail_subject)),
+        before: vec![fill(td_string!(locale, link_mail_intro))],
+        link: url,
+        button: td_string!(locale, link_mail_button).to_string(),
+        after: vec![fill(td_string!(locale, link_mail_expiry))],
     }
+    .into_mail()
 }
 
 #[cfg(test)]

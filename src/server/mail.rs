@@ -131,6 +131,57 @@ impl Mailer {
 }
 
 /// Escapes text for HTML element content and attribute values.
+/// A mail with one call to action, in the tenant's name and colour: `before` paragraphs, the
+/// link as a button (and as plain text in the text part), `after` paragraphs, the brand's name.
+pub struct Composed<'a> {
+    pub brand: &'a crate::server::config::Brand,
+    pub lang: &'a str,
+    pub to: &'a str,
+    pub subject: String,
+    pub before: Vec<String>,
+    pub link: &'a str,
+    pub button: String,
+    pub after: Vec<String>,
+}
+
+impl Composed<'_> {
+    pub fn into_mail(self) -> Mail {
+        let brand = &self.brand.name;
+        let text = format!(
+            "{}\n\n{}\n\n{}\n\n{brand}\n",
+            self.before.join("\n\n"),
+            self.link,
+            self.after.join("\n\n"),
+        );
+        let paragraphs = |texts: &[String]| -> String {
+            texts
+                .iter()
+                .map(|t| format!("<p>{}</p>", escape_html(t).replace('\n', "<br>")))
+                .collect()
+        };
+        // The colour was checked at start-up to be `#rgb` or `#rrggbb`.
+        let html = format!(
+            "<!DOCTYPE html><html lang=\"{lang}\"><body style=\"font-family:sans-serif;line-height:1.5\">\
+             {before}<p><a href=\"{link}\" style=\"display:inline-block;padding:10px 18px;\
+             background:{color};color:#fff;text-decoration:none;border-radius:6px\">{button}</a></p>\
+             {after}<p>{brand}</p></body></html>",
+            lang = escape_html(self.lang),
+            before = paragraphs(&self.before),
+            link = escape_html(self.link),
+            color = self.brand.color,
+            button = escape_html(&self.button),
+            after = paragraphs(&self.after),
+            brand = escape_html(brand),
+        );
+        Mail {
+            to: self.to.to_owned(),
+            subject: self.subject,
+            text,
+            html,
+        }
+    }
+}
+
 pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {

@@ -249,6 +249,20 @@ impl Store {
             .map_err(|e| sqlx::Error::Migrate(Box::new(e)))
     }
 
+    /// The one row `sql` selects with `key` bound as `$1`, if any.
+    async fn find<T>(
+        &self,
+        sql: &str,
+        key: &str,
+        from_row: fn(&AnyRow) -> StoreResult<T>,
+    ) -> StoreResult<Option<T>> {
+        let row = sqlx::query(sql)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| from_row(&r)).transpose()
+    }
+
     /// Whether the database answers.
     pub async fn ping(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
@@ -365,19 +379,13 @@ impl Store {
     }
 
     pub async fn attempt_by_id(&self, id: &str) -> StoreResult<Option<Attempt>> {
-        let row = sqlx::query(&format!("{ATTEMPT_COLUMNS} WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| attempt_from_row(&r)).transpose()
+        let sql = format!("{ATTEMPT_COLUMNS} WHERE id = $1");
+        self.find(&sql, id, attempt_from_row).await
     }
 
     pub async fn attempt_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<Attempt>> {
-        let row = sqlx::query(&format!("{ATTEMPT_COLUMNS} WHERE token_hash = $1"))
-            .bind(token_hash)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| attempt_from_row(&r)).transpose()
+        let sql = format!("{ATTEMPT_COLUMNS} WHERE token_hash = $1");
+        self.find(&sql, token_hash, attempt_from_row).await
     }
 
     /// Counts one wrong code; returns the attempts so far.
@@ -510,11 +518,8 @@ impl Store {
     }
 
     pub async fn staff_by_email(&self, email: &str) -> StoreResult<Option<StaffMember>> {
-        let row = sqlx::query("SELECT email, name, created_at FROM staff WHERE email = $1")
-            .bind(email.to_lowercase())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| staff_from_row(&r)).transpose()
+        let sql = "SELECT email, name, created_at FROM staff WHERE email = $1";
+        self.find(sql, &email.to_lowercase(), staff_from_row).await
     }
 
     pub async fn staff_list(&self) -> StoreResult<Vec<StaffMember>> {
@@ -553,19 +558,13 @@ impl Store {
     }
 
     pub async fn link_by_id(&self, id: &str) -> StoreResult<Option<ShareLink>> {
-        let row = sqlx::query(&format!("{LINK_COLUMNS} WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| link_from_row(&r)).transpose()
+        let sql = format!("{LINK_COLUMNS} WHERE id = $1");
+        self.find(&sql, id, link_from_row).await
     }
 
     pub async fn link_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<ShareLink>> {
-        let row = sqlx::query(&format!("{LINK_COLUMNS} WHERE token_hash = $1"))
-            .bind(token_hash)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| link_from_row(&r)).transpose()
+        let sql = format!("{LINK_COLUMNS} WHERE token_hash = $1");
+        self.find(&sql, token_hash, link_from_row).await
     }
 
     /// Counts one open if the link is active, in one statement: of concurrent opens of a link

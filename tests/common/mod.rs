@@ -40,8 +40,21 @@ fn scratch_dir() -> PathBuf {
     dir
 }
 
+/// With `FOLIO_TEST_LOG=<filter>` (e.g. `info,tower_http=debug`), logs go to stderr, each line
+/// named by the test's thread: run with `--nocapture` to see where a test spends its time.
+fn init_test_log() {
+    if let Ok(filter) = std::env::var("FOLIO_TEST_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_thread_names(true)
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
+}
+
 impl TestApp {
     pub async fn new(vars: &[(&str, &str)]) -> Self {
+        init_test_log();
         let dir = scratch_dir();
         let mut map: HashMap<String, String> = vars
             .iter()

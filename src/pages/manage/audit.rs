@@ -7,6 +7,7 @@ use super::StaffOnly;
 use crate::api::manage::staff_audit;
 use crate::components::document_table::query_href;
 use crate::components::error_view::ErrorView;
+use crate::components::pager::Pager;
 use crate::i18n::*;
 use crate::model::{AuditPage, AuditQuery};
 
@@ -27,7 +28,7 @@ fn AuditLog() -> impl IntoView {
     let location = use_location();
     let page = Resource::new(move || location.search.get(), staff_audit);
     view! {
-        <Title text=move || t_string!(i18n, audit_title).to_string() />
+        <Title text=t_string!(i18n, audit_title).to_string() />
         <h1>{t!(i18n, audit_title)}</h1>
         <Transition fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
             {move || Suspend::new(async move {
@@ -111,10 +112,6 @@ fn AuditView(page: AuditPage) -> impl IntoView {
             </fieldset>
         </Form>
         <AuditTable rows=page.rows.clone() />
-        <nav class="pager" aria-label=move || t_string!(i18n, pagination_label)>
-            {prev.map(|href| view! { <a href=href rel="prev">{t!(i18n, page_prev)}</a> })}
-            <span>{t!(i18n, page_label)}" "{page.page}</span>
-            {next.map(|href| view! { <a href=href rel="next">{t!(i18n, page_next)}</a> })}
-        </nav>
+        <Pager prev next page=page.page />
     }
 }

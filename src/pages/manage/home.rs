@@ -28,7 +28,7 @@ fn Lookup() -> impl IntoView {
     let q = move || query.read().get("q").unwrap_or_default();
     let search = Resource::new(q, staff_find_customers);
     view! {
-        <Title text=move || t_string!(i18n, manage_title).to_string() />
+        <Title text=t_string!(i18n, manage_title).to_string() />
         <h1>{t!(i18n, manage_title)}</h1>
         <Form method="GET" action="/manage" attr:class="filters lookup">
             <div class="field grow">

@@ -27,38 +27,36 @@ pub fn ManageLinkPage() -> impl IntoView {
 #[component]
 fn LinkScreen() -> impl IntoView {
     let i18n = use_i18n();
-    // The address shown once must not be kept by the browser's cache.
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.insert_header(
-            http::header::CACHE_CONTROL,
-            http::HeaderValue::from_static("no-store"),
-        );
-    }
+    // The address or the page holds a secret: no Referer carries it away, no cache keeps it.
+    crate::components::http_status::keep_private();
     let params = use_params_map();
     let detail = Resource::new(
         move || params.read().get("id").unwrap_or_default(),
         staff_link,
     );
+    // Read outside the Suspense: every action that sets it is a full page load.
+    let notice = use_query_map().read_untracked().get("notice");
     view! {
         <Suspense fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
-            {move || Suspend::new(async move {
+            {move || {
+                let notice = notice.clone();
+                Suspend::new(async move {
                 match detail.await {
-                    Ok(detail) => view! { <LinkView detail /> }.into_any(),
+                    Ok(detail) => view! { <LinkView detail notice /> }.into_any(),
                     Err(error) => view! { <ErrorView error /> }.into_any(),
                 }
-            })}
+            })
+            }}
         </Suspense>
     }
 }
 
 #[component]
-fn LinkView(detail: LinkDetail) -> impl IntoView {
+fn LinkView(detail: LinkDetail, notice: Option<String>) -> impl IntoView {
     let i18n = use_i18n();
     let locale = i18n.get_locale_untracked();
     let link = detail.link.clone();
-    let query = use_query_map();
-    let notice = query.read_untracked().get("notice").map(|code| {
+    let notice = notice.map(|code| {
         let text = match code.as_str() {
             "revoked" => t_string!(i18n, link_notice_revoked),
             "extended" => t_string!(i18n, link_notice_extended),

@@ -9,6 +9,7 @@ use super::{state_label, LinkTable, StaffOnly};
 use crate::api::manage::staff_links;
 use crate::components::document_table::query_href;
 use crate::components::error_view::ErrorView;
+use crate::components::pager::Pager;
 use crate::i18n::*;
 use crate::model::{LinkRegister, LinkState};
 
@@ -28,27 +29,34 @@ fn Register() -> impl IntoView {
     let i18n = use_i18n();
     let location = use_location();
     let register = Resource::new(move || location.search.get(), staff_links);
+    // Read outside the Transition: every action that sets it is a full page load.
+    let notice = use_query_map().read_untracked().get("notice");
     view! {
-        <Title text=move || t_string!(i18n, links_title).to_string() />
+        <Title text=t_string!(i18n, links_title).to_string() />
         <h1>{t!(i18n, links_title)}</h1>
         <Transition fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
-            {move || Suspend::new(async move {
-                match register.await {
-                    Ok(register) => view! { <RegisterView register /> }.into_any(),
-                    Err(error) => view! { <ErrorView error /> }.into_any(),
-                }
-            })}
+            {move || {
+                let notice = notice.clone();
+                Suspend::new(async move {
+                    match register.await {
+                        Ok(register) => view! { <RegisterView register notice /> }.into_any(),
+                        Err(error) => view! { <ErrorView error /> }.into_any(),
+                    }
+                })
+            }}
         </Transition>
     }
 }
 
 #[component]
-fn RegisterView(register: LinkRegister) -> impl IntoView {
+fn RegisterView(register: LinkRegister, notice: Option<String>) -> impl IntoView {
     let i18n = use_i18n();
     let query = register.query.clone();
-    let notice = use_query_map().read_untracked().get("notice").map(|code| {
+    let notice = notice.map(|code| {
         let text = match code.as_str() {
             "revoked" => t_string!(i18n, link_notice_revoked),
+            "extended" => t_string!(i18n, link_notice_extended),
+            "bad_days" => t_string!(i18n, link_notice_bad_days),
             _ => t_string!(i18n, link_notice_already_revoked),
         };
         view! { <p class="notice" role="status">{text}</p> }
@@ -103,10 +111,6 @@ fn RegisterView(register: LinkRegister) -> impl IntoView {
             view! { <LinkTable links=register.links.clone() show_customer=true revoke_back=Some(here) /> }
                 .into_any()
         }}
-        <nav class="pager" aria-label=move || t_string!(i18n, pagination_label)>
-            {prev.map(|href| view! { <a href=href rel="prev">{t!(i18n, page_prev)}</a> })}
-            <span>{t!(i18n, page_label)}" "{page}" "{t!(i18n, page_of)}" "{pages}</span>
-            {next.map(|href| view! { <a href=href rel="next">{t!(i18n, page_next)}</a> })}
-        </nav>
+        <Pager prev next page pages=Some(pages) />
     }
 }

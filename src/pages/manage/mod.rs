@@ -63,8 +63,8 @@ pub fn scope_text(i18n: I18nContext<Locale>, link: &LinkView) -> String {
     }
 }
 
-/// Links as a table, each with its state and opens; `revoke_back` adds a revoke button to
-/// active links that returns to the given page.
+/// Links as a table, each with its state and opens; `revoke_back` adds revoke and "extend by a
+/// week" buttons that return to the given page.
 #[component]
 pub fn LinkTable(
     links: Vec<LinkView>,
@@ -104,16 +104,33 @@ pub fn LinkTable(
                                 .map(|t| format::date_time(t, locale))
                                 .unwrap_or_else(|| "—".to_owned());
                             let customer_href = format!("/manage/customers/{}", link.customer_id);
-                            let revoke = revoke_back
+                            let actions = revoke_back
                                 .clone()
-                                .filter(|_| link.state == LinkState::Active || link.state == LinkState::UsedUp)
+                                .filter(|_| link.state != LinkState::Revoked)
                                 .map(|back| {
                                     let label = link.label.clone();
+                                    let revocable = link.state == LinkState::Active
+                                        || link.state == LinkState::UsedUp;
+                                    let revoke = revocable.then(|| {
+                                        let label = label.clone();
+                                        let back = back.clone();
+                                        view! {
+                                            <form method="post" action=format!("/manage/links/{}/revoke", link.id)>
+                                                <input type="hidden" name="back" value=back />
+                                                <button type="submit" class="link-button danger">
+                                                    {t!(i18n, link_revoke)}
+                                                    <span class="visually-hidden">" "{label}</span>
+                                                </button>
+                                            </form>
+                                        }
+                                    });
                                     view! {
-                                        <form method="post" action=format!("/manage/links/{}/revoke", link.id)>
+                                        {revoke}
+                                        <form method="post" action=format!("/manage/links/{}/extend", link.id)>
                                             <input type="hidden" name="back" value=back />
-                                            <button type="submit" class="link-button danger">
-                                                {t!(i18n, link_revoke)}
+                                            <input type="hidden" name="days" value="7" />
+                                            <button type="submit" class="link-button">
+                                                {t!(i18n, link_extend_week)}
                                                 <span class="visually-hidden">" "{label}</span>
                                             </button>
                                         </form>
@@ -143,7 +160,7 @@ pub fn LinkTable(
                                     <td>{format::date_time(&link.expires_at, locale)}</td>
                                     <td class="num">{opens}</td>
                                     <td>{last}</td>
-                                    {has_actions.then(|| view! { <td class="actions">{revoke}</td> })}
+                                    {has_actions.then(|| view! { <td class="actions">{actions}</td> })}
                                 </tr>
                             }
                         })

@@ -31,20 +31,26 @@ fn ShareScreen() -> impl IntoView {
         move || params.read().get("id").unwrap_or_default(),
         staff_share_form,
     );
+    // Read here, outside the Suspense: a refused form comes back as a new page load.
+    let values = prefill();
     view! {
-        <Title text=move || t_string!(i18n, link_create).to_string() />
+        <Title text=t_string!(i18n, link_create).to_string() />
         <Suspense fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
-            {move || Suspend::new(async move {
-                match form.await {
-                    Ok(form) => view! { <ShareForm form /> }.into_any(),
-                    Err(error) => view! { <ErrorView error /> }.into_any(),
-                }
-            })}
+            {move || {
+                let values = values.clone();
+                Suspend::new(async move {
+                    match form.await {
+                        Ok(form) => view! { <ShareForm form values /> }.into_any(),
+                        Err(error) => view! { <ErrorView error /> }.into_any(),
+                    }
+                })
+            }}
         </Suspense>
     }
 }
 
 /// The values the form starts with: what a refused submission sent, else the defaults.
+#[derive(Clone, Debug, Default)]
 struct Prefill {
     error: Option<String>,
     scope_order: bool,
@@ -57,7 +63,7 @@ struct Prefill {
     locale: String,
 }
 
-fn prefill(default_days: u32) -> Prefill {
+fn prefill() -> Prefill {
     let query = use_query_map();
     let query = query.read_untracked();
     let get = |key: &str| query.get(key).unwrap_or_default();
@@ -67,9 +73,7 @@ fn prefill(default_days: u32) -> Prefill {
         scope_order: query.get("scope").map_or(order.is_some(), |s| s == "order"),
         order,
         types: query.get_all("types").unwrap_or_default(),
-        days: query
-            .get("days")
-            .unwrap_or_else(|| default_days.to_string()),
+        days: get("days"),
         max_opens: get("max_opens"),
         label: get("label"),
         recipient: get("recipient"),
@@ -78,9 +82,13 @@ fn prefill(default_days: u32) -> Prefill {
 }
 
 #[component]
-fn ShareForm(form: ShareFormView) -> impl IntoView {
+fn ShareForm(form: ShareFormView, values: Prefill) -> impl IntoView {
     let i18n = use_i18n();
-    let values = prefill(form.default_days);
+    let days = if values.days.is_empty() {
+        form.default_days.to_string()
+    } else {
+        values.days.clone()
+    };
     let customer = form.customer.clone();
     let action = format!("/manage/customers/{}/share", customer.id);
     let error = values.error.as_deref().map(|code| {
@@ -175,7 +183,7 @@ fn ShareForm(form: ShareFormView) -> impl IntoView {
                     inputmode="numeric"
                     min="1"
                     max=max_days.to_string()
-                    value=values.days.clone()
+                    value=days
                     required
                     aria-describedby="share-days-hint"
                 />
