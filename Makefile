@@ -41,8 +41,12 @@ lint:
 	    -e normal --prefix none | grep -E '^(reqwest|sqlx|tokio|mio|hyper|axum|flexportal) '; then \
 	  echo "server-only crates in the WASM bundle"; exit 1; fi
 
+# One test at a time: each test runs its own Tokio runtime, and Leptos' server rendering, built
+# for one runtime per process, can stall a response when several run side by side in one
+# process (about one page in a few thousand). Production has one runtime; tests/concurrency.rs
+# loads the pages concurrently on one runtime, as it runs there.
 unit:
-	cargo test --workspace --features folio/ssr
+	cargo test --workspace --features folio/ssr -- --test-threads=1
 
 build:
 	cargo leptos build
