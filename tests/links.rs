@@ -370,14 +370,26 @@ async fn revocation_ends_open_sessions_at_their_next_request() {
         replay.get(&format!("/files/{file}/view")).await.status,
         StatusCode::NOT_FOUND
     );
+    // In the browser, the next server function says the link has ended, too.
     assert_eq!(
         second.post("/api/list_documents", "query=").await.status,
-        StatusCode::UNAUTHORIZED
+        StatusCode::GONE
     );
     let landing = Browser::new(&app).get(&format!("/s/{token}")).await;
     assert_eq!(landing.status, StatusCode::GONE);
     let answer = Browser::new(&app).post(&format!("/s/{token}"), "").await;
     assert_eq!(answer.location(), format!("/s/{token}"), "no new opens");
+
+    // A new link opens at once in the browser whose old one ended.
+    let (_, fresh) = create(&mut manager, CLARA_ID, "scope=all").await;
+    let mut reused = Browser::new(&app);
+    reused.session = second.session.clone();
+    assert_eq!(
+        reused.get(&format!("/s/{fresh}")).await.status,
+        StatusCode::OK
+    );
+    let answer = reused.post(&format!("/s/{fresh}"), "").await;
+    assert_eq!(answer.location(), "/documents");
 
     // Revocation is final: extending a revoked link changes nothing.
     let answer = manager
@@ -777,17 +789,21 @@ async fn customers_links_and_anonymous_visitors_get_404_on_every_staff_route() {
     let mut guest = open(&app, &token).await;
 
     for (method, path, body) in staff_surface(&id) {
+        let other = if method == "GET" { "POST" } else { "GET" };
         for (who, browser) in [
             ("anonymous", &mut anonymous),
             ("customer", &mut customer),
             ("link session", &mut guest),
         ] {
-            let answer = call(browser, method, &path, &body).await;
-            assert_eq!(
-                answer.status,
-                StatusCode::NOT_FOUND,
-                "{who}: {method} {path}"
-            );
+            // With either method: a 405 would tell that the route exists.
+            for method in [method, other] {
+                let answer = call(browser, method, &path, &body).await;
+                assert_eq!(
+                    answer.status,
+                    StatusCode::NOT_FOUND,
+                    "{who}: {method} {path}"
+                );
+            }
         }
         let answer = call(&mut manager, method, &path, &body).await;
         assert!(

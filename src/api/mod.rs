@@ -21,7 +21,14 @@ pub(crate) mod ssr {
         let scope = crate::server::auth::current_principal()
             .as_ref()
             .and_then(crate::server::documents::scope_of)
-            .ok_or(AppError::Unauthorized)
+            .ok_or_else(|| {
+                // A link session that has just ended says so, rather than asking its
+                // recipient, who has no account, to sign in.
+                match crate::server::auth::request_extension::<crate::server::links::LinkEnded>() {
+                    Some(ended) => AppError::Gone(ended.0),
+                    None => AppError::Unauthorized,
+                }
+            })
             .inspect_err(set_status)?;
         Ok((state, scope))
     }

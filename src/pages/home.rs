@@ -47,7 +47,18 @@ pub fn HomePage() -> impl IntoView {
             <Title text="" />
             <section class="hero compact" aria-labelledby="home-title">
                 {heading}
-                <p class="lead">{t!(i18n, home_signed_in_intro, brand = move || brand.clone())}</p>
+                {match user.role.clone() {
+                    Role::Link(grant) => {
+                        let name = grant.shared_by.clone();
+                        view! {
+                            <p class="lead">
+                                {t!(i18n, link_home_intro, name = move || name.clone(), brand = move || brand.clone())}
+                            </p>
+                        }
+                            .into_any()
+                    }
+                    _ => view! { <p class="lead">{t!(i18n, home_signed_in_intro, brand = move || brand.clone())}</p> }.into_any(),
+                }}
             </section>
             <Suspense fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
                 {move || Suspend::new(async move {

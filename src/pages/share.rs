@@ -17,19 +17,18 @@ pub fn ShareLandingPage() -> impl IntoView {
     let i18n = use_i18n();
     // The address or the page holds a secret: no Referer carries it away, no cache keeps it.
     crate::components::http_status::keep_private();
-    // The token travels with the answer, so that nothing inside the Suspense reads the URL.
     let params = use_params_map();
     let landing = Resource::new(
         move || params.read().get("token").unwrap_or_default(),
-        |token| async move { (token.clone(), get_share(token).await) },
+        get_share,
     );
     view! {
         <Title text=t_string!(i18n, share_title).to_string() />
         <Suspense fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
             {move || Suspend::new(async move {
                 match landing.await {
-                    (token, Ok(landing)) => view! { <Landing landing token /> }.into_any(),
-                    (_, Err(error)) => view! { <ErrorView error /> }.into_any(),
+                    Ok(landing) => view! { <Landing landing /> }.into_any(),
+                    Err(error) => view! { <ErrorView error /> }.into_any(),
                 }
             })}
         </Suspense>
@@ -37,7 +36,7 @@ pub fn ShareLandingPage() -> impl IntoView {
 }
 
 #[component]
-fn Landing(landing: ShareLanding, token: String) -> impl IntoView {
+fn Landing(landing: ShareLanding) -> impl IntoView {
     let i18n = use_i18n();
     let locale = i18n.get_locale_untracked();
     let grant = landing.grant.clone();
@@ -64,7 +63,8 @@ fn Landing(landing: ShareLanding, token: String) -> impl IntoView {
                     .map(|left| view! { <dt>{t!(i18n, share_opens_left)}</dt> <dd>{left}</dd> })}
             </dl>
             <p class="muted">{t!(i18n, share_read_only)}</p>
-            <form method="post" action=format!("/s/{token}")>
+            // No `action`: the form posts to this page's own address, which holds the token.
+            <form method="post">
                 <button type="submit" class="button">{t!(i18n, share_open)}</button>
             </form>
         </section>

@@ -238,11 +238,13 @@ pub async fn load_principal(
                     Ok(None) => {}
                     Err(ended) => {
                         // The link behind this session was revoked or has expired: the
-                        // session ends here, and a page view says why.
+                        // session ends here, and a page view (or, in the browser, the server
+                        // function behind it) says why.
                         let _ = session.flush().await;
                         if let Some(response) = ended.page_answer(&request) {
                             return response;
                         }
+                        request.extensions_mut().insert(ended);
                     }
                 }
             }
@@ -875,7 +877,14 @@ pub async fn sign_out_everywhere(
     ClientIp(ip): ClientIp,
     session: Session,
 ) -> Response {
-    if let Ok(Some(principal)) = session.get::<Principal>(PRINCIPAL_KEY).await {
+    // A link's sessions are its recipients', one each: leaving ends only this one.
+    let principal = session
+        .get::<Principal>(PRINCIPAL_KEY)
+        .await
+        .ok()
+        .flatten()
+        .filter(|p| p.link_id().is_none());
+    if let Some(principal) = principal {
         match state
             .store
             .sessions_delete_subject(principal.subject())

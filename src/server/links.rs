@@ -92,18 +92,18 @@ pub async fn still_valid(
 }
 
 /// The link behind a session was revoked or has expired (the state says which).
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct LinkEnded(pub LinkState);
 
 impl LinkEnded {
-    /// A page view is sent to the page that says so; file routes and server functions go on
-    /// as anonymous requests and get what those get.
+    /// A view of a page the link showed is sent to the page that says why it ended. Anything
+    /// else (a new link, the sign-in pages, file routes, server functions) goes on as an
+    /// anonymous request and gets what those get.
     pub fn page_answer(&self, request: &Request) -> Option<Response> {
         let path = request.uri().path();
-        let page = request.method() == Method::GET
-            && !path.starts_with("/api/")
-            && !path.starts_with("/files/");
-        page.then(|| {
+        let link_page = matches!(path, "/" | "/documents" | "/invoices" | "/access")
+            || path.starts_with("/orders/");
+        (request.method() == Method::GET && link_page).then(|| {
             Redirect::to(&format!("/shared/ended?why={}", self.0.as_str())).into_response()
         })
     }
@@ -712,7 +712,7 @@ pub fn link_mail(
 ) -> Mail {
     use leptos_i18n::td_string;
     let locale: Locale = link.locale.parse().unwrap_or_default();
-    let expires = crate::components::format::date(&iso_time(link.expires_at), locale);
+    let expires = crate::components::format::date_time(&iso_time(link.expires_at), locale);
     let fill = |text: &str| {
         text.replace("%brand%", &brand.name)
             .replace("%sender%", &link.created_by_name)

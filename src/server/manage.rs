@@ -75,10 +75,15 @@ pub async fn find_customers(client: &Client, query: &str) -> Result<CustomerSear
                 .as_deref()
                 .is_none_or(|t| t == client.tenant_id()) =>
         {
-            search.by_order = true;
-            search
-                .hits
-                .push(customer_hit(client, &order.value.customer.customer_id).await?);
+            match customer_hit(client, &order.value.customer.customer_id).await {
+                Ok(hit) => {
+                    search.by_order = true;
+                    search.hits.push(hit);
+                }
+                // An order whose customer FlexPortal does not know is no match.
+                Err(AppError::NotFound) => {}
+                Err(e) => return Err(e),
+            }
         }
         Ok(_) | Err(flexportal::Error::NotFound | flexportal::Error::Rejected { .. }) => {}
         Err(e) => return Err(upstream_error(e)),

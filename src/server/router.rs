@@ -91,6 +91,9 @@ pub fn router(state: AppState) -> Router {
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // A known path with the wrong method is as unknown as any other: a 405 would tell
+        // that a staff route exists.
+        .method_not_allowed_fallback(|| async { links::not_found() })
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::load_principal,

@@ -2,10 +2,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{
     components::A,
-    hooks::{use_location, use_params_map},
+    hooks::{use_location, use_params_map, use_query_map},
 };
 
-use super::{LinkTable, StaffOnly};
+use super::{LinkNotice, LinkTable, StaffOnly};
 use crate::api::manage::staff_customer;
 use crate::components::document_table::{date_text, money_text, query_href, status_label};
 use crate::components::error_view::ErrorView;
@@ -38,21 +38,27 @@ fn CustomerScreen() -> impl IntoView {
         },
         |(id, query)| staff_customer(id, query),
     );
+    // Read outside the Transition: revoking or extending from here is a full page load.
+    let notice = use_query_map().read_untracked().get("notice");
     view! {
         <Transition fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
-            {move || Suspend::new(async move {
-                match view.await {
-                    Ok(view) => view! { <CustomerView view /> }.into_any(),
-                    Err(error) => view! { <ErrorView error /> }.into_any(),
-                }
-            })}
+            {move || {
+                let notice = notice.clone();
+                Suspend::new(async move {
+                    match view.await {
+                        Ok(view) => view! { <CustomerView view notice /> }.into_any(),
+                        Err(error) => view! { <ErrorView error /> }.into_any(),
+                    }
+                })
+            }}
         </Transition>
     }
 }
 
 #[component]
-fn CustomerView(view: StaffCustomerView) -> impl IntoView {
+fn CustomerView(view: StaffCustomerView, notice: Option<String>) -> impl IntoView {
     let i18n = use_i18n();
+    let notice = notice.map(|code| view! { <LinkNotice code /> });
     let customer = view.customer.clone();
     let base = format!("/manage/customers/{}", customer.id);
     let share = format!("{base}/share");
@@ -64,6 +70,7 @@ fn CustomerView(view: StaffCustomerView) -> impl IntoView {
         <p class="breadcrumb">
             <A href="/manage">{t!(i18n, manage_title)}</A>
         </p>
+        {notice}
         <section class="customer-head" aria-labelledby="customer-title">
             <h1 id="customer-title">{customer.name.clone()}</h1>
             <p class="muted">

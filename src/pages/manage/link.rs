@@ -5,7 +5,7 @@ use leptos_router::{
     hooks::{use_params_map, use_query_map},
 };
 
-use super::{scope_text, state_label, StaffOnly};
+use super::{scope_text, state_label, LinkNotice, StaffOnly};
 use crate::api::manage::staff_link;
 use crate::components::copy_button::CopyButton;
 use crate::components::error_view::ErrorView;
@@ -56,19 +56,7 @@ fn LinkView(detail: LinkDetail, notice: Option<String>) -> impl IntoView {
     let i18n = use_i18n();
     let locale = i18n.get_locale_untracked();
     let link = detail.link.clone();
-    let notice = notice.map(|code| {
-        let text = match code.as_str() {
-            "revoked" => t_string!(i18n, link_notice_revoked),
-            "extended" => t_string!(i18n, link_notice_extended),
-            "already_revoked" => t_string!(i18n, link_notice_already_revoked),
-            _ => t_string!(i18n, link_notice_bad_days),
-        };
-        view! {
-            <p class="notice" role="status">
-                {text}
-            </p>
-        }
-    });
+    let notice = notice.map(|code| view! { <LinkNotice code /> });
     let fresh = detail.url.clone().map(|url| {
         let sent_to = detail.sent_to.clone();
         view! {

@@ -5,7 +5,7 @@ use leptos_router::{
     hooks::{use_location, use_query_map},
 };
 
-use super::{state_label, LinkTable, StaffOnly};
+use super::{state_label, LinkNotice, LinkTable, StaffOnly};
 use crate::api::manage::staff_links;
 use crate::components::document_table::query_href;
 use crate::components::error_view::ErrorView;
@@ -52,15 +52,7 @@ fn Register() -> impl IntoView {
 fn RegisterView(register: LinkRegister, notice: Option<String>) -> impl IntoView {
     let i18n = use_i18n();
     let query = register.query.clone();
-    let notice = notice.map(|code| {
-        let text = match code.as_str() {
-            "revoked" => t_string!(i18n, link_notice_revoked),
-            "extended" => t_string!(i18n, link_notice_extended),
-            "bad_days" => t_string!(i18n, link_notice_bad_days),
-            _ => t_string!(i18n, link_notice_already_revoked),
-        };
-        view! { <p class="notice" role="status">{text}</p> }
-    });
+    let notice = notice.map(|code| view! { <LinkNotice code /> });
     let here = query_href("/manage/links", &query.to_query_pairs());
     let page = register.page;
     let pages = register.page_count;
@@ -103,7 +95,7 @@ fn RegisterView(register: LinkRegister, notice: Option<String>) -> impl IntoView
             </fieldset>
         </Form>
         <p class="result-count" role="status">
-            {register.total}" "{t!(i18n, links_found)}
+            {t!(i18n, links_found)}" "{register.total}
         </p>
         {if register.links.is_empty() {
             view! { <p class="panel empty">{t!(i18n, links_none)}</p> }.into_any()

@@ -35,6 +35,23 @@ pub fn StaffOnly(children: Children) -> impl IntoView {
     }
 }
 
+/// What a revoke or extend did, from the `notice` its redirect put in the address.
+#[component]
+pub fn LinkNotice(code: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let text = match code.as_str() {
+        "revoked" => t_string!(i18n, link_notice_revoked),
+        "extended" => t_string!(i18n, link_notice_extended),
+        "bad_days" => t_string!(i18n, link_notice_bad_days),
+        _ => t_string!(i18n, link_notice_already_revoked),
+    };
+    view! {
+        <p class="notice" role="status">
+            {text}
+        </p>
+    }
+}
+
 pub fn state_label(i18n: I18nContext<Locale>, state: LinkState) -> String {
     match state {
         LinkState::Active => t_string!(i18n, link_state_active),
