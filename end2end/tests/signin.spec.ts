@@ -12,7 +12,7 @@ function customers(withJs: boolean) {
 test('sign in with the code from the mail, see your name, sign out', async ({ page, signIn, shell }, testInfo) => {
   const [email, name] = customers(hasJavaScript(testInfo)).byCode;
   await signIn.request(email);
-  await expect(page.getByText(`If ${email} belongs to a customer account`)).toBeVisible();
+  await expect(page.getByText(`If ${email} belongs to an account here`)).toBeVisible();
   const { code } = await signIn.mail(email);
 
   await signIn.enterCode(code);
