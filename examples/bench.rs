@@ -5,6 +5,7 @@
 //!
 //! - sign-in request time for a known and an unknown address (median of many);
 //! - the cost of a session lookup per request, SQLite and PostgreSQL;
+//! - the extra cost of a portal-link session, whose link is re-read on every request;
 //! - server-side render throughput of `/documents` (business customer, warm cache) as a ratio
 //!   to axum serving the same bytes from memory;
 //! - upstream calls per page view, cold and warm.
@@ -51,6 +52,7 @@ async fn main() {
         }
         None => println!("(PostgreSQL at 127.0.0.1:5432 is not reachable: session cost skipped)"),
     }
+    link_session_cost(rounds).await;
     documents_throughput(rounds).await;
 }
 
@@ -130,6 +132,73 @@ async fn session_cost(rounds: usize, name: &str, database_url: Option<&str>) {
     println!("| same page with a signed-in session | {b:.0} µs |");
     println!(
         "session lookup: {:+.0} µs per request ({:.2}× the baseline)",
+        b - a,
+        b / a
+    );
+    println!();
+}
+
+/// A link session costs one more read per request than a customer session: its link is
+/// checked each time, so that revoking it takes effect at once.
+async fn link_session_cost(rounds: usize) {
+    use folio::server::auth::{random_token, token_hash};
+    use folio::server::store::ShareLink;
+    let app = app(None).await;
+    let now = app.state.clock.now();
+    let token = random_token(32);
+    let link = ShareLink {
+        id: "bench-link".into(),
+        customer_id: "cust_0002".into(),
+        customer_name: "Ben Okafor".into(),
+        order_id: None,
+        doc_types: None,
+        label: "Bench".into(),
+        recipient: None,
+        locale: "en".into(),
+        created_by: "alex.morgan@example.net".into(),
+        created_by_name: "Alex Morgan".into(),
+        created_at: now,
+        expires_at: now + 86_400,
+        max_opens: None,
+        opens: 0,
+        last_opened_at: None,
+        revoked_at: None,
+        revoked_by: None,
+    };
+    app.state
+        .store
+        .link_insert(&link, &token_hash(&token))
+        .await
+        .expect("the link is stored");
+    let opened = app
+        .post_form(&format!("/s/{token}"), "", &[SAME_ORIGIN])
+        .await;
+    let link_cookie = opened.cookie("folio_session").expect("a link session");
+    let customer_cookie = signed_in(&app, "ben.okafor@example.com")
+        .await
+        .session
+        .expect("a customer session");
+    let page = "/login/verify";
+    let customer = [("cookie", customer_cookie.as_str())];
+    let linked = [("cookie", link_cookie.as_str())];
+    for _ in 0..50 {
+        app.get(page, &customer).await;
+        app.get(page, &linked).await;
+    }
+    let mut customer_times = Vec::new();
+    let mut link_times = Vec::new();
+    for _ in 0..rounds {
+        customer_times.push(micros(app.get(page, &customer)).await);
+        link_times.push(micros(app.get(page, &linked)).await);
+    }
+    let (a, b) = (median(customer_times), median(link_times));
+    println!("## Link session check per request, SQLite");
+    println!("| request | median |");
+    println!("|---|---|");
+    println!("| page in a customer session (baseline) | {a:.0} µs |");
+    println!("| same page in a portal-link session | {b:.0} µs |");
+    println!(
+        "link check: {:+.0} µs per request ({:.2}× the baseline)",
         b - a,
         b / a
     );
