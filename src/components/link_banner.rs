@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use crate::components::document_table::doc_type_label;
 use crate::components::format;
 use crate::i18n::*;
-use crate::model::LinkGrantView;
+use crate::model::{DocType, LinkGrantView};
 
 /// On every page of a session opened through a portal link: who shared it, what it covers,
 /// and until when.
@@ -20,7 +20,7 @@ pub fn LinkBanner(grant: LinkGrantView) -> impl IntoView {
                 " · "
                 {t!(i18n, link_banner_shared_by, name = move || shared_by.clone())}
                 " · "
-                <ScopeText grant=grant.clone() />
+                {scope_words(i18n, grant.order_id.as_deref(), &grant.types)}
                 " · "
                 {t!(i18n, link_banner_until, date = move || until.clone())}
             </p>
@@ -28,24 +28,21 @@ pub fn LinkBanner(grant: LinkGrantView) -> impl IntoView {
     }
 }
 
-/// What a link covers, in words: the whole portal or one order, every type or some.
-#[component]
-pub fn ScopeText(grant: LinkGrantView) -> impl IntoView {
-    let i18n = use_i18n();
-    let types = (!grant.types.is_empty()).then(|| {
-        grant
-            .types
-            .iter()
-            .map(|t| doc_type_label(i18n, *t))
-            .collect::<Vec<_>>()
-            .join(", ")
-    });
-    let place = match grant.order_id {
-        Some(order) => t!(i18n, scope_order, order = move || order.clone()).into_any(),
-        None => t!(i18n, scope_all).into_any(),
+/// What a link covers, in words: the whole portal or one order, every type or some. One
+/// wording for the banner, the landing page, the staff screens and the access page.
+pub fn scope_words(
+    i18n: leptos_i18n::I18nContext<Locale>,
+    order_id: Option<&str>,
+    types: &[DocType],
+) -> String {
+    let place = match order_id {
+        Some(order) => format!("{} {order}", t_string!(i18n, col_order)),
+        None => t_string!(i18n, scope_all).to_string(),
     };
-    view! {
-        {place}
-        {types.map(|types| view! { " (" {types} ")" })}
+    if types.is_empty() {
+        place
+    } else {
+        let types: Vec<String> = types.iter().map(|t| doc_type_label(i18n, *t)).collect();
+        format!("{place} ({})", types.join(", "))
     }
 }

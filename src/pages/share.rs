@@ -5,7 +5,7 @@ use leptos_router::hooks::use_params_map;
 use crate::api::links::get_share;
 use crate::components::error_view::ErrorView;
 use crate::components::format;
-use crate::components::link_banner::ScopeText;
+use crate::components::link_banner::scope_words;
 use crate::i18n::*;
 use crate::model::ShareLanding;
 
@@ -54,7 +54,7 @@ fn Landing(landing: ShareLanding) -> impl IntoView {
             <dl class="facts">
                 <dt>{t!(i18n, col_scope)}</dt>
                 <dd>
-                    <ScopeText grant=grant.clone() />
+                    {scope_words(i18n, grant.order_id.as_deref(), &grant.types)}
                 </dd>
                 <dt>{t!(i18n, col_expires)}</dt>
                 <dd>{until}</dd>

@@ -340,6 +340,20 @@ pub struct TokenForm {
     token: String,
 }
 
+/// The audience of a sign-in request is the address it was posted to: the staff's pages live
+/// under `/manage`, the customers' everywhere else.
+impl<S: Send + Sync> FromRequestParts<S> for Audience {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(if parts.uri.path().starts_with("/manage/") {
+            Audience::Staff
+        } else {
+            Audience::Customer
+        })
+    }
+}
+
 /// Where each audience's sign-in pages live: `/login…` for customers, `/manage/login…` for
 /// staff.
 fn base(audience: Audience) -> &'static str {
@@ -353,29 +367,8 @@ fn to(audience: Audience, path: &str) -> Response {
     Redirect::to(&format!("{}{path}", base(audience))).into_response()
 }
 
-/// `POST /login`.
+/// `POST /login` and `POST /manage/login`.
 pub async fn request_sign_in(
-    state: State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
-    session: Session,
-    form: Form<EmailForm>,
-) -> Response {
-    request_sign_in_for(Audience::Customer, state, ip, headers, session, form).await
-}
-
-/// `POST /manage/login`.
-pub async fn request_staff_sign_in(
-    state: State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
-    session: Session,
-    form: Form<EmailForm>,
-) -> Response {
-    request_sign_in_for(Audience::Staff, state, ip, headers, session, form).await
-}
-
-async fn request_sign_in_for(
     audience: Audience,
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -628,29 +621,8 @@ pub fn sign_in_mail(
     .into_mail()
 }
 
-/// `POST /login/code`.
+/// `POST /login/code` and `POST /manage/login/code`.
 pub async fn verify_code(
-    state: State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
-    session: Session,
-    form: Form<CodeForm>,
-) -> Response {
-    verify_code_for(Audience::Customer, state, ip, headers, session, form).await
-}
-
-/// `POST /manage/login/code`.
-pub async fn verify_staff_code(
-    state: State<AppState>,
-    ip: ClientIp,
-    headers: HeaderMap,
-    session: Session,
-    form: Form<CodeForm>,
-) -> Response {
-    verify_code_for(Audience::Staff, state, ip, headers, session, form).await
-}
-
-async fn verify_code_for(
     audience: Audience,
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -717,27 +689,8 @@ async fn verify_code_for(
     to(audience, &format!("/login/check?error={error}"))
 }
 
-/// `POST /login/verify`: spends the link's token.
+/// `POST /login/verify` and `POST /manage/login/verify`: spends the link's token.
 pub async fn verify_link(
-    state: State<AppState>,
-    ip: ClientIp,
-    session: Session,
-    form: Form<TokenForm>,
-) -> Response {
-    verify_link_for(Audience::Customer, state, ip, session, form).await
-}
-
-/// `POST /manage/login/verify`.
-pub async fn verify_staff_link(
-    state: State<AppState>,
-    ip: ClientIp,
-    session: Session,
-    form: Form<TokenForm>,
-) -> Response {
-    verify_link_for(Audience::Staff, state, ip, session, form).await
-}
-
-async fn verify_link_for(
     audience: Audience,
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,

@@ -133,10 +133,10 @@ pub struct ShareLink {
     pub revoked_by: Option<String>,
 }
 
-/// [`ShareLink::state`] as SQL, `?` standing for the current time.
+/// [`ShareLink::state`] as SQL, `?` standing for the current time where it matters.
 fn state_condition(state: LinkState) -> &'static str {
     match state {
-        LinkState::Revoked => "revoked_at IS NOT NULL AND ? = ?",
+        LinkState::Revoked => "revoked_at IS NOT NULL",
         LinkState::Expired => "revoked_at IS NULL AND expires_at <= ?",
         LinkState::UsedUp => {
             "revoked_at IS NULL AND expires_at > ? AND max_opens IS NOT NULL AND opens >= max_opens"
@@ -749,8 +749,13 @@ enum Value {
 }
 
 impl Conditions {
-    /// Adds `clause`, in which every `?` stands for `value`.
+    /// Adds `clause`, in which every `?` stands for `value`; a clause without one binds
+    /// nothing.
     fn push(&mut self, clause: &str, value: Value) {
+        if !clause.contains('?') {
+            self.clauses.push(clause.to_owned());
+            return;
+        }
         self.values.push(value);
         let n = self.values.len();
         self.clauses.push(clause.replace('?', &format!("${n}")));

@@ -13,9 +13,9 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::app::SignedIn;
-use crate::components::document_table::doc_type_label;
 use crate::components::error_view::ErrorView;
 use crate::components::format;
+use crate::components::link_banner::scope_words;
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::model::{LinkState, LinkView, Role};
@@ -64,20 +64,7 @@ pub fn state_label(i18n: I18nContext<Locale>, state: LinkState) -> String {
 
 /// What a link covers, in words.
 pub fn scope_text(i18n: I18nContext<Locale>, link: &LinkView) -> String {
-    let place = match &link.order_id {
-        Some(order) => format!("{} {order}", t_string!(i18n, col_order)),
-        None => t_string!(i18n, scope_all).to_string(),
-    };
-    if link.types.is_empty() {
-        place
-    } else {
-        let types: Vec<String> = link
-            .types
-            .iter()
-            .map(|t| doc_type_label(i18n, *t))
-            .collect();
-        format!("{place} ({})", types.join(", "))
-    }
+    scope_words(i18n, link.order_id.as_deref(), &link.types)
 }
 
 /// Links as a table, each with its state and opens; `revoke_back` adds revoke and "extend by a
