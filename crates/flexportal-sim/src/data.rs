@@ -350,6 +350,11 @@ struct Person {
     description: &'static str,
 }
 
+/// The address of the `n`th (from 0) generated customer of [`Tenant::demo_with_crowd`].
+pub fn crowd_email(n: usize) -> String {
+    format!("crowd{:04}@example.net", n + 1)
+}
+
 #[rustfmt::skip]
 const PEOPLE: &[Person] = &[
     Person { first: "Anna", last: "Keller", email: "anna.keller@example.com", company: None, business: false, active: true, street: "Lindenstrasse 4", city: "Berlin", postal: "10969", country: "DE", description: "Individual with no orders yet" },
@@ -423,6 +428,14 @@ struct Builder {
 impl Tenant {
     /// The demo tenant. Cheap: no file body is rendered here.
     pub fn demo() -> Self {
+        Self::demo_with_crowd(0)
+    }
+
+    /// The demo tenant plus `extra` generated individual customers, each with one fulfilled
+    /// order and its documents: distinct customers for load tests and benchmarks. Their
+    /// addresses are `crowd0001@example.net` onwards ([`crowd_email`]); the demo customers and
+    /// their ids are the same as in [`Tenant::demo`].
+    pub fn demo_with_crowd(extra: usize) -> Self {
         let (ty, tm, td) = DEMO_TODAY;
         let mut b = Builder {
             rng: Rng::new(0x5EED_F011_0000_0001),
@@ -448,6 +461,7 @@ impl Tenant {
         }
         b.business_orders();
         b.tenant_files();
+        b.crowd(extra);
         b.payments();
         b.finish()
     }
@@ -509,6 +523,37 @@ impl Builder {
                 customer_margin_percent: 0.0,
                 subscriptions_tracked: 0,
             });
+        }
+    }
+
+    fn crowd(&mut self, extra: usize) {
+        for n in 0..extra {
+            let created = epoch(2024, 1 + (n % 12) as u32, 1 + (n % 28) as u32, 8, 0);
+            let address = Address {
+                contact_name: format!("Crowd Customer {}", n + 1),
+                company: None,
+                street_address: format!("Teststrasse {}", n + 1),
+                city: "Berlin".to_owned(),
+                postal_code: Some("10115".to_owned()),
+                country: "DE".to_owned(),
+            };
+            let mut customer = self.customers[0].clone();
+            customer.customer_id = format!("cust_{:04}", self.customers.len() + 1);
+            customer.email = crowd_email(n);
+            customer.first_name = "Crowd".to_owned();
+            customer.last_name = format!("Customer {}", n + 1);
+            customer.phone = None;
+            customer.last_billing_address = Some(address.clone());
+            customer.last_shipping_address = Some(address);
+            customer.created_at = iso_timestamp(created);
+            customer.updated_at = iso_timestamp(created);
+            self.customers.push(customer);
+        }
+        for n in 0..extra {
+            let who = PEOPLE.len() + n;
+            let created = epoch(2025, 1 + (n % 12) as u32, 1 + (n % 28) as u32, 9, 15);
+            let plan = [(n % PRODUCTS.len(), 1, 24)];
+            self.order(who, created, "fulfilled", &plan, OrderKind::Standard);
         }
     }
 
@@ -577,7 +622,6 @@ impl Builder {
     ) {
         let order_id = format!("ord_{:05}", 10_001 + self.orders.len());
         let cust = self.customers[who].clone();
-        let person = &PEOPLE[who];
         let customer_name = format!("{} {}", cust.first_name, cust.last_name);
         let total_devices: u32 = plan.iter().map(|p| p.1).sum();
         let rented_target = match status {
@@ -896,7 +940,7 @@ impl Builder {
                         title: "Device handover protocol".to_owned(),
                         lines: vec![
                             format!("Order {order_id}"),
-                            format!("Received by {}", person.first),
+                            format!("Received by {}", cust.first_name),
                             "All devices undamaged.".to_owned(),
                         ],
                     },

@@ -37,8 +37,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use data::{
-    Address, Customer, DemoAccount, File, Item, LineItem, Order, OrderCustomer, Payment, Rental,
-    RentalProgress, Tenant, Totals, DEMO_API_KEY, DEMO_TENANT_ID, DEMO_TODAY,
+    crowd_email, Address, Customer, DemoAccount, File, Item, LineItem, Order, OrderCustomer,
+    Payment, Rental, RentalProgress, Tenant, Totals, DEMO_API_KEY, DEMO_TENANT_ID, DEMO_TODAY,
 };
 pub use faults::{Counters, FaultPatch, FaultSettings, Faults};
 pub use server::{router, SimState};
@@ -65,6 +65,13 @@ impl Sim {
             faults: Faults::new(),
             counters: Counters::default(),
         }
+    }
+
+    /// Serve `tenant` instead of the demo tenant (e.g. [`Tenant::demo_with_crowd`]).
+    #[must_use]
+    pub fn with_tenant(mut self, tenant: Tenant) -> Self {
+        self.tenant = tenant;
+        self
     }
 
     /// Accept a different API key.

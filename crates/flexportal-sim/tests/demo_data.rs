@@ -257,3 +257,32 @@ fn demo_accounts_describe_every_customer() {
     assert_eq!(accounts.len(), sim.tenant().customers.len());
     assert!(accounts.iter().all(|a| !a.description.is_empty()));
 }
+
+#[test]
+fn a_crowd_adds_customers_without_changing_the_demo() {
+    let demo = Tenant::demo();
+    let crowd = Tenant::demo_with_crowd(25);
+    assert_eq!(crowd.customers.len(), demo.customers.len() + 25);
+    for (a, b) in demo.customers.iter().zip(&crowd.customers) {
+        assert_eq!(a.customer_id, b.customer_id);
+        assert_eq!(a.email, b.email);
+        assert_eq!(a.order_ids, b.order_ids);
+    }
+    for n in 0..25 {
+        let email = flexportal_sim::crowd_email(n);
+        let c = crowd
+            .customers
+            .iter()
+            .find(|c| c.email == email)
+            .expect("each crowd customer exists");
+        assert_eq!(c.order_ids.len(), 1, "{email} has one order");
+        let order = &c.order_ids[0];
+        assert!(
+            crowd.files.iter().any(|f| &f.order_id == order),
+            "{email}'s order has documents"
+        );
+    }
+    let ids: std::collections::HashSet<_> =
+        crowd.customers.iter().map(|c| &c.customer_id).collect();
+    assert_eq!(ids.len(), crowd.customers.len(), "customer ids are unique");
+}

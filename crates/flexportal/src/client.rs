@@ -1,13 +1,14 @@
 //! The client: one pooled HTTP client, the budget, the cache, retries and pagination.
 
-use std::collections::HashSet;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::{header, Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use tokio::time::Instant;
 
 use crate::budget::Budget;
 use crate::cache::{Cache, Fetched};
@@ -71,7 +72,7 @@ impl ClientConfig {
 }
 
 /// `POST /v1/files/url`'s `action`: open in the browser, or save.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FileAction {
     View,
@@ -91,7 +92,12 @@ struct Inner {
     budget: Budget,
     cache: Cache,
     metrics: Metrics,
+    signed: Mutex<HashMap<(String, FileAction), (SignedUrl, Instant)>>,
 }
+
+/// Signed URLs kept for handing out again; beyond this, expired ones are swept, and if none
+/// has expired, all are dropped.
+const SIGNED_URLS_KEPT: usize = 10_000;
 
 /// Page size for every list: the documented maximum.
 const PAGE_SIZE: usize = 100;
@@ -117,6 +123,7 @@ impl Client {
                     config.cache_entries,
                 ),
                 metrics: Metrics::default(),
+                signed: Mutex::new(HashMap::new()),
                 config,
             }),
         })
@@ -218,10 +225,47 @@ impl Client {
             .await
     }
 
-    /// `POST /v1/files/url`: a fresh signed address of the file's bytes, valid for
-    /// `expires_in_minutes` (1–1440). Never cached: each call signs anew. Safe to repeat, so
-    /// it is retried like a read.
+    /// `POST /v1/files/url`: a signed address of the file's bytes, valid for
+    /// `expires_in_minutes` (1–1440). Safe to repeat, so it is retried like a read.
+    ///
+    /// The URL for the same file and action is handed out again while at least half of its
+    /// life is left, so that opening a file again (by anyone the caller has let through) costs
+    /// none of the request budget. Whoever receives it still has at least half the asked life.
     pub async fn signed_url(
+        &self,
+        file_id: &str,
+        action: FileAction,
+        expires_in_minutes: u32,
+    ) -> Result<SignedUrl, Error> {
+        let key = (file_id.to_owned(), action);
+        let now = Instant::now();
+        if let Some((url, until)) = self.signed().get(&key) {
+            if now < *until {
+                Metrics::bump(&self.inner.metrics.cache_hits);
+                return Ok(url.clone());
+            }
+        }
+        let minutes = expires_in_minutes.clamp(1, 1440);
+        let url = self.sign(file_id, action, minutes).await?;
+        let until = now + Duration::from_secs(u64::from(minutes) * 30);
+        let mut signed = self.signed();
+        if signed.len() >= SIGNED_URLS_KEPT {
+            signed.retain(|_, (_, until)| now < *until);
+            if signed.len() >= SIGNED_URLS_KEPT {
+                signed.clear();
+            }
+        }
+        signed.insert(key, (url.clone(), until));
+        Ok(url)
+    }
+
+    fn signed(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<(String, FileAction), (SignedUrl, Instant)>> {
+        self.inner.signed.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    async fn sign(
         &self,
         file_id: &str,
         action: FileAction,

@@ -192,6 +192,28 @@ async fn signed_urls_serve_the_bytes() {
 }
 
 #[tokio::test]
+async fn a_signed_url_is_handed_out_again_for_half_its_life() {
+    let sim = sim().await;
+    let client = client(&sim);
+    let files = client.files_of_order("ord_10001").await.unwrap();
+    let file = &files.value[0].file_id;
+    sim.counters.reset();
+    let first = client
+        .signed_url(file, FileAction::Download, 5)
+        .await
+        .unwrap();
+    let again = client
+        .signed_url(file, FileAction::Download, 5)
+        .await
+        .unwrap();
+    assert_eq!(first, again);
+    assert_eq!(sim.counters.total(), 1, "signed once");
+    let view = client.signed_url(file, FileAction::View, 5).await.unwrap();
+    assert_ne!(view.url, first.url, "another action is signed anew");
+    assert_eq!(sim.counters.total(), 2);
+}
+
+#[tokio::test]
 async fn the_docs_alternate_field_names_decode() {
     let sim = sim().await;
     sim.faults.set_prose_mode(true);
