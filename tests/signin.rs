@@ -279,6 +279,27 @@ async fn rate_limits_per_address_and_per_client() {
 }
 
 #[tokio::test]
+async fn a_spent_request_budget_turns_sign_ins_away_instead_of_losing_the_mail() {
+    let app = TestApp::new(&[("FLEXPORTAL_RATE_LIMIT_PER_MIN", "2")]).await;
+    let mut browser = Browser::new(&app);
+    // Two lookups fill the budget for the next minute.
+    request(&mut browser, BEN).await;
+    request(&mut browser, "clara.jensen@example.org").await;
+    // Then every address gets the same clear answer at once, and no promise of a mail.
+    for email in ["dana.fischer@example.com", "nobody@example.com"] {
+        let answer = browser
+            .post("/login", &format!("email={}", form_value(email)))
+            .await;
+        assert_eq!(answer.location(), "/login?error=later", "{email}");
+    }
+    let page = browser.get("/login?error=later").await;
+    assert!(page
+        .text()
+        .contains("Signing in is not possible for a moment. Please try again in a minute."));
+    assert_eq!(mails_to(&app, "dana.fischer@example.com").await, 0);
+}
+
+#[tokio::test]
 async fn cross_origin_sign_in_posts_are_refused() {
     let app = app().await;
     for path in [

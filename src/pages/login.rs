@@ -28,6 +28,7 @@ pub fn LoginPage(#[prop(optional)] staff: bool) -> impl IntoView {
                 "link" => t_string!(i18n, login_error_link),
                 "expired" => t_string!(i18n, login_error_expired),
                 "busy" => t_string!(i18n, login_error_busy),
+                "later" => t_string!(i18n, login_error_later),
                 _ => t_string!(i18n, login_error_email),
             };
             view! {

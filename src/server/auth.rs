@@ -47,6 +47,11 @@ pub const SIGN_IN_TTL_SECS: i64 = 15 * 60;
 pub const MAX_CODE_TRIES: i64 = 5;
 /// How long after answering a sign-in request its lookup and mail start.
 const SIGN_IN_WORK_DELAY: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// A customer's sign-in needs one FlexPortal lookup. When the request budget has no room for
+/// longer than this, the sign-in is turned away at once, the same for every address, instead
+/// of promising a mail that could not be sent; within it, the lookup waits for its turn.
+const SIGN_IN_BUDGET_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
 /// The window of the per-email and per-address limits.
 pub const LIMIT_WINDOW_SECS: i64 = 15 * 60;
 
@@ -387,6 +392,13 @@ pub async fn request_sign_in(
         return too_many_requests(locale);
     }
 
+    if matches!(audience, Audience::Customer)
+        && state.upstream.client.budget_wait() > SIGN_IN_BUDGET_WAIT
+    {
+        tracing::warn!("sign-in turned away: the FlexPortal request budget is spent for now");
+        return to(audience, "/login?error=later");
+    }
+
     let attempt_id = random_token(16);
     let pending = PendingSignIn {
         audience,
@@ -431,11 +443,20 @@ pub async fn send_sign_in(
     locale: Locale,
     ip: &str,
 ) {
-    let found = match state.upstream.client.customers_by_email(email).await {
-        Ok(found) => found,
-        Err(e) => {
-            tracing::error!(error = %e, "sign-in: customer lookup failed");
-            return;
+    let deadline = tokio::time::Instant::now() + SIGN_IN_BUDGET_WAIT;
+    let found = loop {
+        match state.upstream.client.customers_by_email(email).await {
+            Ok(found) => break found,
+            // The customer waits for a mail: a lookup may wait longer for its turn than a page.
+            Err(flexportal::Error::BudgetExhausted { retry_after })
+                if tokio::time::Instant::now() + retry_after <= deadline =>
+            {
+                tokio::time::sleep(retry_after).await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "sign-in: customer lookup failed");
+                return;
+            }
         }
     };
     // The upstream's match is documented as exact; its case handling is not. Compare here.

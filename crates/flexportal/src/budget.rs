@@ -74,6 +74,28 @@ impl Budget {
         }
     }
 
+    /// How long a request taken now would wait for room: zero when there is room.
+    pub fn wait_for_room(&self) -> Duration {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        while state
+            .sent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= self.window)
+        {
+            state.sent.pop_front();
+        }
+        let paused = state
+            .paused_until
+            .map_or(Duration::ZERO, |until| until.saturating_duration_since(now));
+        let full = if state.sent.len() < self.limit {
+            Duration::ZERO
+        } else {
+            (state.sent[0] + self.window).saturating_duration_since(now)
+        };
+        paused.max(full)
+    }
+
     /// FlexPortal said 429: hold every request back for `wait`.
     pub fn pause_for(&self, wait: Duration) {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -90,6 +112,19 @@ mod tests {
 
     // A short window keeps the tests quick; the rule is the same at any scale.
     const TEST_WINDOW: Duration = Duration::from_millis(200);
+
+    #[tokio::test]
+    async fn tells_how_long_until_there_is_room() {
+        let budget = Budget::with_window(2, TEST_WINDOW);
+        assert_eq!(budget.wait_for_room(), Duration::ZERO);
+        budget.acquire(Duration::ZERO).await.unwrap();
+        assert_eq!(budget.wait_for_room(), Duration::ZERO);
+        budget.acquire(Duration::ZERO).await.unwrap();
+        let wait = budget.wait_for_room();
+        assert!(wait > Duration::ZERO && wait <= TEST_WINDOW, "{wait:?}");
+        budget.pause_for(TEST_WINDOW * 5);
+        assert!(budget.wait_for_room() > TEST_WINDOW * 4);
+    }
 
     #[tokio::test]
     async fn never_more_than_the_budget_in_any_window() {

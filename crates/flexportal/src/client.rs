@@ -133,6 +133,11 @@ impl Client {
         self.inner.metrics.snapshot()
     }
 
+    /// How long a request sent now would wait for room in the budget: zero when there is room.
+    pub fn budget_wait(&self) -> Duration {
+        self.inner.budget.wait_for_room()
+    }
+
     pub fn tenant_id(&self) -> &str {
         &self.inner.config.tenant_id
     }
