@@ -16,7 +16,7 @@ export LEPTOS_SITE_PKG_DIR := pkg
 # lint and test steps use the same flag so that they share those builds' dependencies.
 lint unit: export RUSTFLAGS := --cfg erase_components
 
-.PHONY: run test bench setup-run setup-test fmt-check lint unit build e2e clean
+.PHONY: run test bench soak bench-micro release setup-run setup-test setup-bench fmt-check lint unit build e2e clean
 
 run: setup-run
 	cargo leptos serve --release --precompress
@@ -54,15 +54,27 @@ build:
 e2e:
 	cd end2end && npx playwright test
 
-# Benchmarks print their figures; they never fail on speed.
-bench: setup-run
+# Benchmarks print their figures; they never fail on speed. `bench` writes bench/REPORT.md:
+# the release build under wrk load beside a static ceiling, latency, upstream calls, the
+# budget, memory, bundle sizes and Lighthouse (see crates/folio-bench).
+bench: setup-bench release
+	cargo run --release -p folio-bench -- bench
+
+# Steady load for a few minutes while the stand-in injects 429 bursts, 500s and hangs; fails
+# only on a correctness failure (an unintended 5xx, the budget overrun, memory growth).
+soak: setup-bench release
+	cargo run --release -p folio-bench -- soak
+
+# In-process micro-benchmarks: sign-in timing, session lookups, the FlexPortal client.
+bench-micro: setup-run
 	cargo run --release -p flexportal --example client_bench
 	cargo run --release --features ssr --example bench
+
+release:
 	cargo leptos build --release --precompress
-	@echo "## Release bundle (target/site/pkg)"
-	@for f in target/site/pkg/*.wasm target/site/pkg/*.js target/site/pkg/*.css; do \
-	  printf '%s: %s bytes raw, %s gzip, %s brotli\n' "$$(basename $$f)" "$$(wc -c < $$f)" \
-	    "$$(gzip -9 -c $$f | wc -c)" "$$( [ -f $$f.br ] && wc -c < $$f.br || echo '?')"; done
+
+setup-bench:
+	scripts/setup.sh bench
 
 clean:
 	cargo clean

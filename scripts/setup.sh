@@ -4,12 +4,15 @@
 #
 #   scripts/setup.sh run    toolchain: wasm target, cargo-leptos, wasm-bindgen CLI, wasm-opt
 #   scripts/setup.sh test   the above, plus Chromium and the end-to-end test packages
+#   scripts/setup.sh bench  the toolchain, plus Chromium, wrk, brotli and Lighthouse
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 mode="${1:-run}"
 CARGO_LEPTOS_VERSION="0.3.10"
 BINARYEN_VERSION="132.0.0"
+# Lighthouse 13 wants Node 22; 12.2.3 runs on the machine's Node 20.
+LIGHTHOUSE_VERSION="12.2.3"
 TOOLS="$PWD/.tools"
 
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
@@ -42,13 +45,32 @@ if [ "$("${TOOLS}/node_modules/.bin/wasm-opt" --version 2>/dev/null | awk '{prin
   npm install --prefix "${TOOLS}" --no-audit --no-fund --silent "binaryen@${BINARYEN_VERSION}"
 fi
 
-if [ "${mode}" = "test" ]; then
-  if [ ! -x /usr/bin/chromium ]; then
-    say "installing Chromium"
+# Debian packages, installed only when one is missing.
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "${pkg}" 2>/dev/null | grep -q "install ok installed" || missing+=("${pkg}")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    say "installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq chromium >/dev/null
+    apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
+}
+
+if [ "${mode}" = "bench" ]; then
+  # wrk generates the load; brotli measures the bundle; Lighthouse audits pages in Chromium.
+  apt_install chromium wrk brotli
+  if [ "$(node -p "require('${TOOLS}/node_modules/lighthouse/package.json').version" 2>/dev/null || true)" != "${LIGHTHOUSE_VERSION}" ]; then
+    say "installing Lighthouse ${LIGHTHOUSE_VERSION}"
+    mkdir -p "${TOOLS}"
+    npm install --prefix "${TOOLS}" --no-audit --no-fund --silent "lighthouse@${LIGHTHOUSE_VERSION}"
+  fi
+fi
+
+if [ "${mode}" = "test" ]; then
+  apt_install chromium
   # aiosmtpd: the real SMTP server the mail tests start.
   if ! python3 -c "import aiosmtpd" 2>/dev/null; then
     say "installing aiosmtpd (SMTP server for the tests)"

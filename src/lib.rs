@@ -3,6 +3,10 @@
 //! The crate builds twice: with `ssr` it is the server (see [`server`]), with `hydrate` it is the
 //! WebAssembly bundle that hydrates the server-rendered pages.
 
+// The release server build keeps the views' full types (debug builds erase them), and the
+// staff tables nest deeper than the compiler's default limit.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod app;
 pub mod components;

@@ -1,0 +1,76 @@
+//! `folio-bench`: Folio measured against its ceilings (`bench`), and held under faults for a
+//! few minutes (`soak`).
+//!
+//! ```text
+//! folio-bench bench [--folio target/release/folio] [--site target/site] [--out bench/REPORT.md]
+//! folio-bench soak  [--folio …] [--site …] [--seconds 180]
+//! ```
+//!
+//! Both start the stand-in FlexPortal in this process (the demo tenant plus a crowd of
+//! generated customers), an SMTP sink for the sign-in mails, and the release `folio` binary
+//! against them, signing sessions in through the real flow. Load comes from wrk. `bench`
+//! prints its figures and writes them to the report; it fails only when it cannot measure.
+//! `soak` fails only on a correctness failure.
+
+mod bench;
+mod folio;
+mod front;
+mod load;
+mod report;
+mod smtp;
+mod soak;
+mod upstream;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Where things are; defaults fit `make bench` from the project root.
+pub struct Paths {
+    pub folio: PathBuf,
+    pub site: PathBuf,
+    pub tools: PathBuf,
+    pub out: PathBuf,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let value = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let paths = Paths {
+        folio: value("--folio")
+            .unwrap_or_else(|| "target/release/folio".into())
+            .into(),
+        site: value("--site")
+            .unwrap_or_else(|| "target/site".into())
+            .into(),
+        tools: value("--tools").unwrap_or_else(|| ".tools".into()).into(),
+        out: value("--out")
+            .unwrap_or_else(|| "bench/REPORT.md".into())
+            .into(),
+    };
+    let outcome = match args.first().map(String::as_str) {
+        Some("bench") => bench::run(&paths).await,
+        Some("soak") => {
+            let seconds = value("--seconds")
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(180);
+            soak::run(&paths, seconds).await
+        }
+        _ => {
+            eprintln!("usage: folio-bench bench|soak [--folio PATH] [--site DIR] [--seconds N]");
+            return ExitCode::from(2);
+        }
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("folio-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
