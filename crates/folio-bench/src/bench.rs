@@ -273,6 +273,13 @@ pub async fn run(paths: &Paths) -> Result<(), String> {
             Err(e) => report.note(format!("Lighthouse `{path}`: not measured: {e}")),
         }
     }
+    if folio.panics() > 0 {
+        report.note(format!(
+            "Folio panicked {} times during the run: see {}",
+            folio.panics(),
+            folio.log.display()
+        ));
+    }
     folio.stop().await;
     drop(upstream);
 
@@ -301,7 +308,13 @@ pub async fn run(paths: &Paths) -> Result<(), String> {
         );
     }
 
-    let markdown = report.markdown("Folio benchmark report", &machine());
+    let mut markdown = report.markdown("Folio benchmark report", &machine());
+    // What the profiles found and what is left: kept by hand beside the report.
+    let findings = paths.out.with_file_name("FINDINGS.md");
+    if let Ok(text) = std::fs::read_to_string(&findings) {
+        markdown.push('\n');
+        markdown.push_str(&text);
+    }
     if let Some(dir) = paths.out.parent() {
         std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     }

@@ -26,6 +26,8 @@ pub struct Folio {
     child: Child,
     pub base: String,
     pub pid: u32,
+    /// Where Folio's own log (standard error) goes.
+    pub log: PathBuf,
     _data: TempDir,
 }
 
@@ -45,6 +47,8 @@ impl Folio {
         let base = format!("http://127.0.0.1:{port}");
         let data = std::env::temp_dir().join(format!("folio-bench-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&data).map_err(|e| e.to_string())?;
+        // Folio's log goes beside the benchmark's output, kept after the run.
+        let log = std::env::temp_dir().join(format!("folio-bench-{port}.log"));
         let mut command = Command::new(binary);
         command
             .env_clear()
@@ -77,7 +81,9 @@ impl Folio {
             .env("FOLIO_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::from(
+                std::fs::File::create(&log).map_err(|e| e.to_string())?,
+            ))
             .kill_on_drop(true);
         for (k, v) in &s.extra {
             command.env(k, v);
@@ -90,6 +96,7 @@ impl Folio {
             child,
             base,
             pid,
+            log,
             _data: TempDir(data),
         };
         folio.wait_ready().await?;
@@ -123,6 +130,13 @@ impl Folio {
                 .map_or(0, |kb| kb * 1024)
         };
         (field("VmRSS:"), field("VmHWM:"))
+    }
+
+    /// How many panics Folio's log reports: each is a bug, even when a page was answered.
+    pub fn panics(&self) -> usize {
+        std::fs::read_to_string(&self.log)
+            .map(|log| log.matches("panicked at").count())
+            .unwrap_or(0)
     }
 
     /// Whether the process is still running.

@@ -29,6 +29,8 @@ struct Tally {
     ok: AtomicU64,
     busy: AtomicU64,
     wrong: AtomicU64,
+    /// 503 answers by path.
+    busy_paths: std::sync::Mutex<std::collections::BTreeMap<String, u64>>,
 }
 
 pub async fn run(paths: &Paths, seconds: u64) -> Result<(), String> {
@@ -95,6 +97,17 @@ pub async fn run(paths: &Paths, seconds: u64) -> Result<(), String> {
                     }
                     Ok(a) if a.status.as_u16() == 503 => {
                         tally.busy.fetch_add(1, Ordering::Relaxed);
+                        let kind = if path.starts_with("/files/") {
+                            "/files/{id}/view"
+                        } else {
+                            path
+                        };
+                        *tally
+                            .busy_paths
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .entry(kind.to_owned())
+                            .or_default() += 1;
                     }
                     Ok(a) => {
                         eprintln!("soak: GET {path} answered {}", a.status);
@@ -133,6 +146,8 @@ pub async fn run(paths: &Paths, seconds: u64) -> Result<(), String> {
     let alive = folio.alive();
     let (_, peak) = folio.rss();
     let max_calls = upstream.max_calls_in(Duration::from_secs(60));
+    let panics = folio.panics();
+    let log = folio.log.clone();
     folio.stop().await;
 
     let (ok, busy, wrong) = (
@@ -156,7 +171,16 @@ pub async fn run(paths: &Paths, seconds: u64) -> Result<(), String> {
         "| Folio's 503 page (upstream unavailable, nothing cached) | {} |",
         thousands(busy as f64)
     );
+    for (path, n) in tally
+        .busy_paths
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+    {
+        println!("| … of which `{path}` | {n} |");
+    }
     println!("| Any other answer (429, other 5xx, 4xx, no answer) | {wrong} |");
+    println!("| Panics in Folio's log | {panics} |");
     println!("| Fault rounds (429 burst, 500s, hangs in turn) | {round} |");
     println!("| Upstream calls in any 60 s, at most | {max_calls} (budget {BUDGET}) |");
     println!(
@@ -178,6 +202,12 @@ pub async fn run(paths: &Paths, seconds: u64) -> Result<(), String> {
     }
     if !flat {
         failures.push(format!("memory grew by {} during the soak", mib(growth)));
+    }
+    if panics > 0 {
+        failures.push(format!(
+            "Folio panicked {panics} times (see {})",
+            log.display()
+        ));
     }
     if !alive {
         failures.push("Folio exited during the soak".into());
