@@ -79,6 +79,7 @@ impl Folio {
             .env("FOLIO_SIGNIN_LIMIT_PER_EMAIL", "1000")
             .env("FOLIO_SIGNIN_LIMIT_PER_IP", "100000")
             .env("FOLIO_LOG", "warn")
+            .env("RUST_BACKTRACE", "1")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::from(
