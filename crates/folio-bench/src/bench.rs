@@ -432,14 +432,22 @@ async fn sign_in_many(
 ) -> Result<Vec<String>, String> {
     let customers: Vec<String> = (CROWD / 2..CROWD).map(crowd_email).collect();
     let queue = Arc::new(std::sync::Mutex::new((0..n).collect::<Vec<_>>()));
+    // One sign-in per address at a time: the inbox tells codes apart by address and order.
+    let one_at_a_time: Arc<Vec<tokio::sync::Mutex<()>>> = Arc::new(
+        customers
+            .iter()
+            .map(|_| tokio::sync::Mutex::new(()))
+            .collect(),
+    );
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..16 {
-        let (http, base, inbox, queue, customers) = (
+        let (http, base, inbox, queue, customers, one_at_a_time) = (
             http.clone(),
             base.to_owned(),
             inbox.clone(),
             queue.clone(),
             customers.clone(),
+            one_at_a_time.clone(),
         );
         workers.spawn(async move {
             let mut cookies = Vec::new();
@@ -448,6 +456,7 @@ async fn sign_in_many(
                     return Ok::<_, String>(cookies);
                 };
                 let email = &customers[i % customers.len()];
+                let _turn = one_at_a_time[i % customers.len()].lock().await;
                 cookies.push(http.sign_in(&base, &inbox, email).await?);
             }
         });
