@@ -1,7 +1,7 @@
 //! The document shell (server only) and the application root with its routes.
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Style, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Style, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     path, SsrMode,
@@ -42,7 +42,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
-                <HashedStylesheet options=options.clone() id="leptos" />
+                <Stylesheet options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -51,6 +51,35 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// What `leptos_meta`'s `HashedStylesheet` renders, `<link id="leptos" rel="stylesheet">`
+/// to the (hashed) stylesheet, with the file name worked out once per process:
+/// `HashedStylesheet` looks up the executable and reads `hash.txt` beside it on every page.
+/// The name cannot change while the process runs: the file belongs to the executable.
+#[component]
+fn Stylesheet(options: LeptosOptions) -> impl IntoView {
+    static HREF: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let href = HREF.get_or_init(|| {
+        let mut name = options.output_name.to_string();
+        if options.hash_files {
+            let hashes = std::env::current_exe()
+                .ok()
+                .and_then(|exe| exe.parent().map(|dir| dir.join(options.hash_file.as_ref())))
+                .and_then(|path| std::fs::read_to_string(path).ok())
+                .unwrap_or_default();
+            let css = hashes
+                .lines()
+                .filter_map(|line| line.trim().split_once(':'))
+                .find(|(file, _)| *file == "css");
+            if let Some((_, hash)) = css {
+                name.push('.');
+                name.push_str(hash.trim());
+            }
+        }
+        format!("/{}/{name}.css", options.site_pkg_dir)
+    });
+    view! { <link id="leptos" rel="stylesheet" href=href.as_str() /> }
 }
 
 /// The application root: brand, translations, layout and routes.

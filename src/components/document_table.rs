@@ -1,5 +1,7 @@
+use std::borrow::Cow;
+use std::sync::Arc;
+
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 use crate::components::format;
 use crate::i18n::*;
@@ -7,7 +9,7 @@ use crate::model::{DocType, DocumentRow, Money};
 use leptos_i18n::I18nContext;
 
 /// The translated name of a document type.
-pub fn doc_type_label(i18n: I18nContext<Locale>, doc_type: DocType) -> String {
+pub fn doc_type_label(i18n: I18nContext<Locale>, doc_type: DocType) -> &'static str {
     match doc_type {
         DocType::Contract => t_string!(i18n, doc_type_contract),
         DocType::Invoice => t_string!(i18n, doc_type_invoice),
@@ -15,22 +17,21 @@ pub fn doc_type_label(i18n: I18nContext<Locale>, doc_type: DocType) -> String {
         DocType::Attachment => t_string!(i18n, doc_type_attachment),
         DocType::Other => t_string!(i18n, doc_type_other),
     }
-    .to_string()
 }
 
 /// The translated name of an order or payment status; unknown ones as they came.
-pub fn status_label(i18n: I18nContext<Locale>, status: &str) -> String {
-    match status {
-        "pending" => t_string!(i18n, order_status_pending).to_string(),
-        "confirmed" => t_string!(i18n, order_status_confirmed).to_string(),
-        "partial" => t_string!(i18n, order_status_partial).to_string(),
-        "fulfilled" => t_string!(i18n, order_status_fulfilled).to_string(),
-        "cancelled" => t_string!(i18n, order_status_cancelled).to_string(),
-        "processing" => t_string!(i18n, payment_status_processing).to_string(),
-        "paid" => t_string!(i18n, payment_status_paid).to_string(),
-        "failed" => t_string!(i18n, payment_status_failed).to_string(),
-        other => other.replace('_', " "),
-    }
+pub fn status_label(i18n: I18nContext<Locale>, status: &str) -> Cow<'static, str> {
+    Cow::Borrowed(match status {
+        "pending" => t_string!(i18n, order_status_pending),
+        "confirmed" => t_string!(i18n, order_status_confirmed),
+        "partial" => t_string!(i18n, order_status_partial),
+        "fulfilled" => t_string!(i18n, order_status_fulfilled),
+        "cancelled" => t_string!(i18n, order_status_cancelled),
+        "processing" => t_string!(i18n, payment_status_processing),
+        "paid" => t_string!(i18n, payment_status_paid),
+        "failed" => t_string!(i18n, payment_status_failed),
+        other => return Cow::Owned(other.replace('_', " ")),
+    })
 }
 
 pub fn money_text(i18n: I18nContext<Locale>, money: &Money) -> String {
@@ -53,7 +54,77 @@ pub fn DocumentTable(
     #[prop(default = None)] staff_base: Option<String>,
 ) -> impl IntoView {
     let i18n = use_i18n();
-    let locale = i18n.get_locale_untracked();
+    let rows = RowText::of(i18n, &rows, show_order, staff_base.as_deref());
+    document_table(i18n, &rows, show_order)
+}
+
+/// What one row of a [`DocumentTable`] shows, worked out ahead of building the view, so that
+/// a page can make it once and build its view several times (see
+/// [`view_text`](crate::components::view_text)).
+#[derive(Clone, Debug)]
+pub struct RowText {
+    name: Arc<str>,
+    doc_type: &'static str,
+    /// The order's id and where it links to, when the table has an order column.
+    order: Option<(Arc<str>, Arc<str>)>,
+    date: Arc<str>,
+    size: Arc<str>,
+    view_href: Arc<str>,
+    download_href: Arc<str>,
+}
+
+impl RowText {
+    /// The rows in the reader's language; `show_order` and `staff_base` as for
+    /// [`DocumentTable`].
+    pub fn of(
+        i18n: I18nContext<Locale>,
+        rows: &[DocumentRow],
+        show_order: bool,
+        staff_base: Option<&str>,
+    ) -> Vec<RowText> {
+        let locale = i18n.get_locale_untracked();
+        let files = staff_base.map_or(Cow::Borrowed("/files"), |base| {
+            Cow::Owned(format!("{base}/files"))
+        });
+        rows.iter()
+            .map(|row| RowText {
+                name: row.name.as_str().into(),
+                doc_type: doc_type_label(i18n, row.doc_type),
+                order: show_order.then(|| {
+                    let href = match staff_base {
+                        Some(base) => query_href(base, &[("order", row.order_id.clone())]),
+                        None => format!("/orders/{}", row.order_id),
+                    };
+                    (row.order_id.as_str().into(), href.into())
+                }),
+                date: row
+                    .created
+                    .as_deref()
+                    .map(|d| format::date(d, locale))
+                    .unwrap_or_default()
+                    .into(),
+                size: row
+                    .size
+                    .map(|s| format::size(s, locale))
+                    .unwrap_or_default()
+                    .into(),
+                view_href: format!("{files}/{}/view", row.id).into(),
+                download_href: format!("{files}/{}/download", row.id).into(),
+            })
+            .collect()
+    }
+}
+
+/// The [`DocumentTable`] of rows whose text is made already.
+///
+/// The order links are plain `<a>`s: the router handles their clicks all the same, and an
+/// `<A>` per row (a memo and an active-link check each) would cost more than the rest of the
+/// row, for an `aria-current` that an order link in a list never gets.
+pub fn document_table(
+    i18n: I18nContext<Locale>,
+    rows: &[RowText],
+    show_order: bool,
+) -> impl IntoView {
     view! {
         <div class="table-wrap">
             <table class="documents">
@@ -69,42 +140,33 @@ pub fn DocumentTable(
                 </thead>
                 <tbody>
                     {rows
-                        .into_iter()
+                        .iter()
                         .map(|row| {
-                            let (files, order_href) = match &staff_base {
-                                Some(base) => (
-                                    format!("{base}/files"),
-                                    query_href(base, &[("order", row.order_id.clone())]),
-                                ),
-                                None => ("/files".to_owned(), format!("/orders/{}", row.order_id)),
-                            };
-                            let view_href = format!("{files}/{}/view", row.id);
-                            let download_href = format!("{files}/{}/download", row.id);
                             let name = row.name.clone();
                             view! {
                                 <tr>
-                                    <td class="name">{row.name.clone()}</td>
-                                    <td>{doc_type_label(i18n, row.doc_type)}</td>
-                                    {show_order
-                                        .then(|| {
+                                    <td class="name">{name.clone()}</td>
+                                    <td>{row.doc_type}</td>
+                                    {row
+                                        .order
+                                        .clone()
+                                        .map(|(order_id, href)| {
                                             view! {
                                                 <td>
-                                                    <A href=order_href>{row.order_id.clone()}</A>
+                                                    <a href=href>{order_id}</a>
                                                 </td>
                                             }
                                         })}
-                                    <td>
-                                        {row.created.as_deref().map(|d| format::date(d, locale)).unwrap_or_default()}
-                                    </td>
-                                    <td class="num">{row.size.map(|s| format::size(s, locale)).unwrap_or_default()}</td>
+                                    <td>{row.date.clone()}</td>
+                                    <td class="num">{row.size.clone()}</td>
                                     <td class="actions">
                                         // Plain links: the file routes answer with a redirect,
                                         // which the client-side router must not intercept.
-                                        <a href=view_href rel="external">
+                                        <a href=row.view_href.clone() rel="external">
                                             {t!(i18n, action_view)}
                                             <span class="visually-hidden">" "{name.clone()}</span>
                                         </a>
-                                        <a href=download_href rel="external" download="">
+                                        <a href=row.download_href.clone() rel="external" download="">
                                             {t!(i18n, action_download)}
                                             <span class="visually-hidden">" "{name}</span>
                                         </a>

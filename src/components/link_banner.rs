@@ -42,7 +42,7 @@ pub fn scope_words(
     if types.is_empty() {
         place
     } else {
-        let types: Vec<String> = types.iter().map(|t| doc_type_label(i18n, *t)).collect();
+        let types: Vec<&str> = types.iter().map(|t| doc_type_label(i18n, *t)).collect();
         format!("{place} ({})", types.join(", "))
     }
 }

@@ -11,3 +11,4 @@ pub mod locale_switch;
 pub mod pager;
 pub mod site_footer;
 pub mod site_header;
+pub mod view_text;

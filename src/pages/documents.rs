@@ -1,12 +1,18 @@
+use std::sync::Arc;
+
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{components::Form, hooks::use_location};
 
 use crate::api::documents::list_documents;
 use crate::app::SignedIn;
-use crate::components::document_table::{doc_type_label, query_href, DocumentTable, StaleNotice};
+use crate::components::document_table::{
+    doc_type_label, document_table, query_href, RowText, StaleNotice,
+};
 use crate::components::error_view::ErrorView;
 use crate::components::pager::Pager;
+use crate::components::view_text::{cached, TextCache};
 use crate::error::AppError;
 use crate::i18n::*;
 use crate::model::{DocType, DocumentList, Sort};
@@ -22,7 +28,13 @@ pub fn DocumentsPage() -> impl IntoView {
         return view! { <ErrorView error=AppError::Unauthorized /> }.into_any();
     }
     let location = use_location();
-    let list = Resource::new(move || location.search.get(), list_documents);
+    // Shared, and its text kept, because the view is built more than once while the server
+    // renders the page (see `view_text`); each build takes the value out of the resource.
+    let list = Resource::new(
+        move || location.search.get(),
+        |query| async move { list_documents(query).await.map(Arc::new) },
+    );
+    let text = TextCache::default();
     view! {
         <Title text=t_string!(i18n, documents_title).to_string() />
         <Transition fallback=move || {
@@ -31,33 +43,57 @@ pub fn DocumentsPage() -> impl IntoView {
                 <p class="loading">{t!(i18n, loading)}</p>
             }
         }>
-            {move || Suspend::new(async move {
-                match list.await {
-                    Ok(list) => view! { <DocumentsView list /> }.into_any(),
-                    Err(error) => view! { <ErrorView error /> }.into_any(),
-                }
-            })}
+            // `Either` rather than `into_any()`, which would copy every static text and
+            // attribute of the page into owned strings, on each of those builds.
+            {move || {
+                let text = text.clone();
+                Suspend::new(async move {
+                    match list.await {
+                        Ok(list) => Either::Left(view! { <DocumentsView list text /> }),
+                        Err(error) => Either::Right(view! { <ErrorView error /> }),
+                    }
+                })
+            }}
         </Transition>
     }
     .into_any()
 }
 
+/// The text of a [`DocumentsView`] that takes formatting: the rows, and the orders to filter by.
+pub struct DocumentsText {
+    rows: Vec<RowText>,
+    orders: Vec<Arc<str>>,
+}
+
 /// The filters, the list and the pager. Also the documents part of a staff member's view of a
-/// customer, where `staff_base` is that page's path.
+/// customer, where `staff_base` is that page's path. `text` keeps the formatted text between
+/// builds of the view.
 #[component]
 pub fn DocumentsView(
-    list: DocumentList,
+    #[prop(into)] list: Arc<DocumentList>,
     #[prop(default = None)] staff_base: Option<String>,
+    #[prop(optional)] text: Option<TextCache<DocumentList, DocumentsText>>,
 ) -> impl IntoView {
     let i18n = use_i18n();
+    let text = cached(text.as_ref(), &list, i18n.get_locale_untracked(), || {
+        DocumentsText {
+            rows: RowText::of(i18n, &list.rows, true, staff_base.as_deref()),
+            orders: list
+                .facets
+                .orders
+                .iter()
+                .map(|o| o.as_str().into())
+                .collect(),
+        }
+    });
     let query = list.query.clone();
     let path = staff_base
         .clone()
         .unwrap_or_else(|| "/documents".to_owned());
     let heading = if staff_base.is_some() {
-        view! { <h2 id="documents-title">{t!(i18n, documents_title)}</h2> }.into_any()
+        Either::Left(view! { <h2 id="documents-title">{t!(i18n, documents_title)}</h2> })
     } else {
-        view! { <h1>{t!(i18n, documents_title)}</h1> }.into_any()
+        Either::Right(view! { <h1>{t!(i18n, documents_title)}</h1> })
     };
     let sort_label = move |sort: Sort| match sort {
         Sort::DateDesc => t_string!(i18n, sort_date_desc),
@@ -86,9 +122,57 @@ pub fn DocumentsView(
     let next =
         (page < pages).then(|| query_href(&path, &query.with_page(page + 1).to_query_pairs()));
 
+    // Built here, so that the form's children borrow nothing from `list`.
+    let type_options = DocType::ALL
+        .iter()
+        .map(|&t| {
+            let count = list
+                .facets
+                .types
+                .iter()
+                .find(|c| c.doc_type == t)
+                .map(|c| c.count)
+                .unwrap_or(0);
+            view! {
+                <option value=t.as_str() selected=query.doc_type == Some(t)>
+                    {format!("{} ({count})", doc_type_label(i18n, t))}
+                </option>
+            }
+        })
+        .collect_view();
+    let order_options = text
+        .orders
+        .iter()
+        .map(|o| {
+            view! {
+                <option value=o.clone() selected=query.order.as_deref() == Some(&**o)>
+                    {o.clone()}
+                </option>
+            }
+        })
+        .collect_view();
+    let year_options = list
+        .facets
+        .years
+        .iter()
+        .map(|&y| {
+            view! {
+                <option value=y.to_string() selected=query.year == Some(y)>
+                    {y}
+                </option>
+            }
+        })
+        .collect_view();
+    let (total, stale) = (list.total, list.stale);
+    let table = if list.rows.is_empty() {
+        Either::Left(view! { <p class="panel empty">{t!(i18n, documents_none)}</p> })
+    } else {
+        Either::Right(document_table(i18n, &text.rows, true))
+    };
+
     view! {
         {heading}
-        <StaleNotice stale=list.stale />
+        <StaleNotice stale />
         {notices}
         <Form method="GET" action=path.clone() attr:class="filters">
             <fieldset>
@@ -97,53 +181,21 @@ pub fn DocumentsView(
                     <label for="f-type">{t!(i18n, filter_type)}</label>
                     <select id="f-type" name="type">
                         <option value="">{t!(i18n, filter_all)}</option>
-                        {DocType::ALL
-                            .iter()
-                            .map(|&t| {
-                                let count = list.facets.types.iter().find(|c| c.doc_type == t).map(|c| c.count).unwrap_or(0);
-                                view! {
-                                    <option value=t.as_str() selected=query.doc_type == Some(t)>
-                                        {format!("{} ({count})", doc_type_label(i18n, t))}
-                                    </option>
-                                }
-                            })
-                            .collect_view()}
+                        {type_options}
                     </select>
                 </div>
                 <div class="field">
                     <label for="f-order">{t!(i18n, filter_order)}</label>
                     <select id="f-order" name="order">
                         <option value="">{t!(i18n, filter_all)}</option>
-                        {list
-                            .facets
-                            .orders
-                            .iter()
-                            .map(|o| {
-                                view! {
-                                    <option value=o.clone() selected=query.order.as_deref() == Some(o.as_str())>
-                                        {o.clone()}
-                                    </option>
-                                }
-                            })
-                            .collect_view()}
+                        {order_options}
                     </select>
                 </div>
                 <div class="field">
                     <label for="f-year">{t!(i18n, filter_year)}</label>
                     <select id="f-year" name="year">
                         <option value="">{t!(i18n, filter_all)}</option>
-                        {list
-                            .facets
-                            .years
-                            .iter()
-                            .map(|&y| {
-                                view! {
-                                    <option value=y.to_string() selected=query.year == Some(y)>
-                                        {y}
-                                    </option>
-                                }
-                            })
-                            .collect_view()}
+                        {year_options}
                     </select>
                 </div>
                 <div class="field grow">
@@ -172,13 +224,9 @@ pub fn DocumentsView(
             </fieldset>
         </Form>
         <p class="result-count" role="status">
-            {list.total}" "{t!(i18n, documents_found)}
+            {total}" "{t!(i18n, documents_found)}
         </p>
-        {if list.rows.is_empty() {
-            view! { <p class="panel empty">{t!(i18n, documents_none)}</p> }.into_any()
-        } else {
-            view! { <DocumentTable rows=list.rows.clone() show_order=true staff_base=staff_base.clone() /> }.into_any()
-        }}
+        {table}
         <Pager prev next page pages=Some(pages) />
     }
 }

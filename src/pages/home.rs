@@ -1,3 +1,6 @@
+use std::sync::Arc;
+
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -5,9 +8,10 @@ use leptos_router::components::A;
 use crate::api::documents::get_overview;
 use crate::app::SignedIn;
 use crate::components::document_table::{
-    date_text, doc_type_label, money_text, status_label, DocumentTable, StaleNotice,
+    date_text, doc_type_label, document_table, money_text, status_label, RowText, StaleNotice,
 };
 use crate::components::error_view::ErrorView;
+use crate::components::view_text::TextCache;
 use crate::i18n::*;
 use crate::model::{Overview, Role, SiteInfo};
 
@@ -35,7 +39,10 @@ pub fn HomePage() -> impl IntoView {
     }
     if let Some(user) = signed_in {
         let name = user.name.clone();
-        let overview = Resource::new(|| (), |_| get_overview());
+        // Shared, and its text kept, because the view is built more than once while the
+        // server renders the page (see `view_text`).
+        let overview = Resource::new(|| (), |_| async { get_overview().await.map(Arc::new) });
+        let text = TextCache::default();
         let heading = if matches!(user.role, Role::Link(_)) {
             // A link session has no person behind it: the link's label names it.
             view! { <h1 id="home-title">{name}</h1> }.into_any()
@@ -61,12 +68,17 @@ pub fn HomePage() -> impl IntoView {
                 }}
             </section>
             <Suspense fallback=move || view! { <p class="loading">{t!(i18n, loading)}</p> }>
-                {move || Suspend::new(async move {
-                    match overview.await {
-                        Ok(overview) => view! { <OverviewView overview /> }.into_any(),
-                        Err(error) => view! { <ErrorView error /> }.into_any(),
-                    }
-                })}
+                // `Either` rather than `into_any()`, which would copy every static text and
+                // attribute of the overview into owned strings, on each of those builds.
+                {move || {
+                    let text = text.clone();
+                    Suspend::new(async move {
+                        match overview.await {
+                            Ok(overview) => Either::Left(view! { <OverviewView overview text /> }),
+                            Err(error) => Either::Right(view! { <ErrorView error /> }),
+                        }
+                    })
+                }}
             </Suspense>
             {(user.role == Role::Customer)
                 .then(|| {
@@ -96,19 +108,86 @@ pub fn HomePage() -> impl IntoView {
     .into_any()
 }
 
+/// The text of an [`OverviewView`] that takes formatting: the orders and the latest documents.
+struct OverviewText {
+    orders: Vec<OrderText>,
+    latest: Vec<RowText>,
+}
+
+struct OrderText {
+    id: Arc<str>,
+    href: Arc<str>,
+    status: Arc<str>,
+    date: Arc<str>,
+    total: Arc<str>,
+    item_count: u32,
+}
+
+/// The links in these lists are plain `<a>`s: the router handles their clicks all the same,
+/// and none of them can point at the page they are on, which is all an `<A>` adds.
 #[component]
-fn OverviewView(overview: Overview) -> impl IntoView {
+fn OverviewView(overview: Arc<Overview>, text: TextCache<Overview, OverviewText>) -> impl IntoView {
     let i18n = use_i18n();
     if overview.orders.is_empty() {
-        return view! {
+        return Either::Left(view! {
             <StaleNotice stale=overview.stale />
             <p class="panel empty">{t!(i18n, overview_no_orders)}</p>
-        }
-        .into_any();
+        });
     }
-    let orders = overview.orders.clone();
-    let type_counts = overview.type_counts.clone();
-    view! {
+    let text = text.get(&overview, i18n.get_locale_untracked(), || OverviewText {
+        orders: overview
+            .orders
+            .iter()
+            .map(|order| OrderText {
+                id: order.id.as_str().into(),
+                href: format!("/orders/{}", order.id).into(),
+                status: status_label(i18n, &order.status).as_ref().into(),
+                date: date_text(i18n, order.created.as_deref()).into(),
+                total: money_text(i18n, &order.total).into(),
+                item_count: order.item_count,
+            })
+            .collect(),
+        latest: RowText::of(i18n, &overview.latest, true, None),
+    });
+    let orders = text
+        .orders
+        .iter()
+        .map(|order| {
+            view! {
+                <tr>
+                    <td>
+                        <a href=order.href.clone()>{order.id.clone()}</a>
+                    </td>
+                    <td>{order.status.clone()}</td>
+                    <td>{order.date.clone()}</td>
+                    <td class="num">{order.item_count}</td>
+                    <td class="num">{order.total.clone()}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let type_counts = overview
+        .type_counts
+        .iter()
+        .map(|tc| {
+            let href = format!("/documents?type={}", tc.doc_type.as_str());
+            view! {
+                <li>
+                    <a href=href>
+                        <span class="count">{tc.count}</span>
+                        " "
+                        {doc_type_label(i18n, tc.doc_type)}
+                    </a>
+                </li>
+            }
+        })
+        .collect_view();
+    let latest = if overview.latest.is_empty() {
+        Either::Left(view! { <p>{t!(i18n, overview_no_documents)}</p> })
+    } else {
+        Either::Right(document_table(i18n, &text.latest, true))
+    };
+    Either::Right(view! {
         <StaleNotice stale=overview.stale />
         <section aria-labelledby="orders-title">
             <h2 id="orders-title">{t!(i18n, overview_orders)}</h2>
@@ -124,22 +203,7 @@ fn OverviewView(overview: Overview) -> impl IntoView {
                         </tr>
                     </thead>
                     <tbody>
-                        {orders
-                            .into_iter()
-                            .map(|order| {
-                                view! {
-                                    <tr>
-                                        <td>
-                                            <A href=format!("/orders/{}", order.id)>{order.id.clone()}</A>
-                                        </td>
-                                        <td>{status_label(i18n, &order.status)}</td>
-                                        <td>{date_text(i18n, order.created.as_deref())}</td>
-                                        <td class="num">{order.item_count}</td>
-                                        <td class="num">{money_text(i18n, &order.total)}</td>
-                                    </tr>
-                                }
-                            })
-                            .collect_view()}
+                        {orders}
                     </tbody>
                 </table>
             </div>
@@ -147,38 +211,19 @@ fn OverviewView(overview: Overview) -> impl IntoView {
         <section aria-labelledby="types-title">
             <h2 id="types-title">{t!(i18n, overview_by_type)}</h2>
             <ul class="type-counts">
-                {type_counts
-                    .into_iter()
-                    .map(|tc| {
-                        let href = format!("/documents?type={}", tc.doc_type.as_str());
-                        view! {
-                            <li>
-                                <A href=href>
-                                    <span class="count">{tc.count}</span>
-                                    " "
-                                    {doc_type_label(i18n, tc.doc_type)}
-                                </A>
-                            </li>
-                        }
-                    })
-                    .collect_view()}
+                {type_counts}
                 <li>
-                    <A href="/documents">
+                    <a href="/documents">
                         <span class="count">{overview.total_documents}</span>
                         " "
                         {t!(i18n, overview_all_documents)}
-                    </A>
+                    </a>
                 </li>
             </ul>
         </section>
         <section aria-labelledby="latest-title">
             <h2 id="latest-title">{t!(i18n, overview_latest)}</h2>
-            {if overview.latest.is_empty() {
-                view! { <p>{t!(i18n, overview_no_documents)}</p> }.into_any()
-            } else {
-                view! { <DocumentTable rows=overview.latest.clone() show_order=true /> }.into_any()
-            }}
+            {latest}
         </section>
-    }
-    .into_any()
+    })
 }

@@ -14,6 +14,7 @@
 
 use std::net::SocketAddr;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use axum::{
     extract::{ConnectInfo, FromRequestParts, Request, State},
@@ -956,7 +957,8 @@ fn hex(bytes: &[u8]) -> String {
 /// hold keeps a stolen table from giving them away.
 #[derive(Clone)]
 pub struct Secrets {
-    key: secrecy::SecretSlice<u8>,
+    /// Shared: the state, and with it this, is cloned several times per request.
+    key: Arc<secrecy::SecretSlice<u8>>,
 }
 
 impl std::fmt::Debug for Secrets {
@@ -968,7 +970,7 @@ impl std::fmt::Debug for Secrets {
 impl Secrets {
     pub fn new(secret: &str) -> Self {
         Self {
-            key: secret.as_bytes().to_vec().into(),
+            key: Arc::new(secret.as_bytes().to_vec().into()),
         }
     }
 

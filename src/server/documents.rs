@@ -12,7 +12,7 @@
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock, Mutex, Weak};
 
 use flexportal::model::{File, FileType, Order, Payment, Timestamp};
 use flexportal::{Client, Fetched};
@@ -75,7 +75,8 @@ impl Scope {
 /// The orders a scope covers, newest first, each checked to belong to the scope's customer.
 #[derive(Clone, Debug)]
 pub struct OwnedOrders {
-    pub orders: Vec<Order>,
+    /// Shared: derived once per set of upstream answers (see [`Derived`]).
+    pub orders: Arc<Vec<Order>>,
     /// True when some upstream answer behind this was a stale copy.
     pub stale: bool,
 }
@@ -124,7 +125,7 @@ pub async fn owned_orders(client: &Client, scope: &Scope) -> Result<OwnedOrders,
         // One lookup proves or disproves ownership of the one order a link covers.
         if !plausible_id(order_id) {
             return Ok(OwnedOrders {
-                orders: Vec::new(),
+                orders: Arc::default(),
                 stale: false,
             });
         }
@@ -132,16 +133,18 @@ pub async fn owned_orders(client: &Client, scope: &Scope) -> Result<OwnedOrders,
             Ok(fetched) => {
                 let owned = belongs_to(&fetched.value, order_id, scope, client.tenant_id());
                 Ok(OwnedOrders {
-                    orders: owned
-                        .then(|| (*fetched.value).clone())
-                        .into_iter()
-                        .collect(),
+                    orders: Arc::new(
+                        owned
+                            .then(|| (*fetched.value).clone())
+                            .into_iter()
+                            .collect(),
+                    ),
                     stale: fetched.stale,
                 })
             }
             Err(flexportal::Error::NotFound | flexportal::Error::Rejected { .. }) => {
                 Ok(OwnedOrders {
-                    orders: Vec::new(),
+                    orders: Arc::default(),
                     stale: false,
                 })
             }
@@ -165,8 +168,19 @@ pub async fn owned_orders(client: &Client, scope: &Scope) -> Result<OwnedOrders,
                 .map_err(upstream_error)
         },
     )?;
-    let mut stale = listed.stale;
+    let mut stale = listed.stale || customer.as_ref().is_some_and(|c| c.stale);
     let tenant = client.tenant_id();
+    // The customer's answer and the order list decide the result, unless orders must be
+    // looked up one by one as well (which is then done every time, as the lookups' answers
+    // are inputs too).
+    let mut answers = Vec::with_capacity(2);
+    if let Some(customer) = &customer {
+        answers.push(AnswerId::of(&customer.value, false));
+    }
+    answers.push(AnswerId::of(&listed.value, listed.value.is_empty()));
+    if let Some(orders) = OWNED.find(tenant, scope, &[], &answers) {
+        return Ok(OwnedOrders { orders, stale });
+    }
 
     let mut orders: BTreeMap<String, Order> = BTreeMap::new();
     for order in listed.value.iter() {
@@ -177,8 +191,8 @@ pub async fn owned_orders(client: &Client, scope: &Scope) -> Result<OwnedOrders,
         }
     }
 
+    let mut looked_up = false;
     if let Some(customer) = &customer {
-        stale |= customer.stale;
         let customer = &customer.value;
         let same_customer = customer.customer_id == scope.customer_id
             && customer.tenant_id.as_deref().is_none_or(|t| t == tenant);
@@ -203,6 +217,7 @@ pub async fn owned_orders(client: &Client, scope: &Scope) -> Result<OwnedOrders,
                 "many of the customer's orders are missing from the order list"
             );
         }
+        looked_up = !missing.is_empty();
         let found: Vec<Option<(String, Fetched<Order>)>> =
             stream::iter(missing.into_iter().take(MAX_ORDER_LOOKUPS))
                 .map(|id| async move {
@@ -230,23 +245,45 @@ pub async fn owned_orders(client: &Client, scope: &Scope) -> Result<OwnedOrders,
 
     let mut orders: Vec<Order> = orders.into_values().collect();
     orders.sort_by(newest_order_first);
+    let orders = Arc::new(orders);
+    if !looked_up {
+        let held = customer
+            .iter()
+            .map(|c| Held::of(&c.value))
+            .chain([Held::of(&listed.value)])
+            .collect();
+        OWNED.keep(tenant, scope, Vec::new(), answers, held, orders.clone());
+    }
     Ok(OwnedOrders { orders, stale })
 }
 
 /// The home page: orders, the newest documents and how many there are of each type.
 pub async fn overview(client: &Client, scope: &Scope) -> Result<Overview, AppError> {
     let owned = owned_orders(client, scope).await?;
-    let (files, files_stale) = visible_files(client, scope, &owned).await?;
-    let mut rows: Vec<DocumentRow> = files.iter().map(row).collect();
-    sort_rows(&mut rows, Sort::DateDesc);
-    let type_counts = type_counts(&rows);
-    let total_documents = rows.len();
-    rows.truncate(OVERVIEW_LATEST);
+    let (index, files_stale) = visible_documents(client, scope, &owned).await?;
+    // Derived from the owned orders, which are shared while their answers are the same.
+    let answers = [AnswerId::of(&owned.orders, owned.orders.is_empty())];
+    let summaries = SUMMARIES
+        .find(client.tenant_id(), scope, &[], &answers)
+        .unwrap_or_else(|| {
+            let summaries = Arc::new(owned.orders.iter().map(order_summary).collect());
+            let held = vec![Held::of(&owned.orders)];
+            SUMMARIES.keep(
+                client.tenant_id(),
+                scope,
+                Vec::new(),
+                answers.to_vec(),
+                held,
+                Arc::clone(&summaries),
+            );
+            summaries
+        });
     Ok(Overview {
-        orders: owned.orders.iter().map(order_summary).collect(),
-        latest: rows,
-        type_counts,
-        total_documents,
+        orders: (*summaries).clone(),
+        // The index is newest first already.
+        latest: index.rows.iter().take(OVERVIEW_LATEST).cloned().collect(),
+        type_counts: index.facets.types.clone(),
+        total_documents: index.rows.len(),
         stale: owned.stale || files_stale,
     })
 }
@@ -259,14 +296,11 @@ pub async fn documents(
     query: DocumentQuery,
 ) -> Result<DocumentList, AppError> {
     let owned = owned_orders(client, scope).await?;
-    let (files, files_stale) = visible_files(client, scope, &owned).await?;
-    let all: Vec<DocumentRow> = files.iter().map(row).collect();
-    let facets = facets(&all, &owned);
+    let (index, files_stale) = visible_documents(client, scope, &owned).await?;
     Ok(page_of(
-        all,
+        &index,
         query,
         Vec::new(),
-        facets,
         owned.stale || files_stale,
     ))
 }
@@ -355,17 +389,18 @@ pub async fn invoices(
         });
     }
     let owned = owned_orders(client, scope).await?;
-    let ((files, files_stale), (payments, payments_stale)) = futures::try_join!(
-        visible_files(client, scope, &owned),
+    let ((index, files_stale), (payments, payments_stale)) = futures::try_join!(
+        visible_documents(client, scope, &owned),
         visible_payments(client, scope, &owned),
     )?;
 
-    let mut invoices: Vec<DocumentRow> = files
+    // The index is newest first already.
+    let mut invoices: Vec<DocumentRow> = index
+        .rows
         .iter()
-        .map(row)
         .filter(|r| r.doc_type == DocType::Invoice)
+        .cloned()
         .collect();
-    sort_rows(&mut invoices, Sort::DateDesc);
 
     let years: BTreeSet<i32> = invoices
         .iter()
@@ -473,12 +508,14 @@ fn visible(file: &File, owned: &OwnedOrders, tenant: &str, scope: &Scope) -> boo
         && scope.allows(doc_type(&file.file_type))
 }
 
-/// Every file the scope may see, once each, listing the owned orders' files a few at a time.
-async fn visible_files(
+/// Every document the scope may see, once each, listing the owned orders' files a few at a
+/// time. The rows are derived once per set of upstream answers (see [`Derived`]); the
+/// answers themselves are asked for on every call, so the client's cache decides freshness.
+async fn visible_documents(
     client: &Client,
     scope: &Scope,
     owned: &OwnedOrders,
-) -> Result<(Vec<File>, bool), AppError> {
+) -> Result<(Arc<DocumentIndex>, bool), AppError> {
     if owned.orders.len() > MAX_ORDERS_LISTED {
         tracing::warn!(
             orders = owned.orders.len(),
@@ -486,6 +523,8 @@ async fn visible_files(
             "only the newest orders' files are listed"
         );
     }
+    // Owned ids: the stream must not borrow from here. In the owned orders' order, so that
+    // the same answers always give the same rows.
     let order_ids: Vec<String> = owned
         .orders
         .iter()
@@ -500,20 +539,316 @@ async fn visible_files(
                 .or_else(empty_on_not_found)
                 .map_err(upstream_error)
         })
-        .buffer_unordered(CONCURRENT_REQUESTS)
+        .buffered(CONCURRENT_REQUESTS)
         .try_collect()
         .await?;
     let stale = lists.iter().any(|l| l.stale);
+    let lists: Vec<Arc<Vec<File>>> = lists.into_iter().map(|l| l.value).collect();
     let tenant = client.tenant_id();
-    let mut seen = HashSet::new();
-    let files = lists
+    let answers: Vec<AnswerId> = lists
         .iter()
-        .flat_map(|l| l.value.iter())
+        .map(|l| AnswerId::of(l, l.is_empty()))
+        .collect();
+    let order_ids: Vec<&str> = owned.orders.iter().map(|o| o.order_id.as_str()).collect();
+    if let Some(index) = INDEXES.find(tenant, scope, &order_ids, &answers) {
+        return Ok((index, stale));
+    }
+    let index = Arc::new(build_index(&lists, owned, tenant, scope));
+    let order_ids = order_ids.into_iter().map(str::to_owned).collect();
+    let held = lists.iter().map(Held::of).collect();
+    INDEXES.keep(tenant, scope, order_ids, answers, held, index.clone());
+    Ok((index, stale))
+}
+
+/// The visible rows of a scope, newest first, with what the filters offer.
+fn build_index(
+    lists: &[Arc<Vec<File>>],
+    owned: &OwnedOrders,
+    tenant: &str,
+    scope: &Scope,
+) -> DocumentIndex {
+    let mut seen = HashSet::new();
+    let rows: Vec<DocumentRow> = lists
+        .iter()
+        .flat_map(|l| l.iter())
         .filter(|f| visible(f, owned, tenant, scope))
-        .filter(|f| seen.insert(f.file_id.clone()))
-        .cloned()
-        .collect::<Vec<File>>();
-    Ok((files, stale))
+        .filter(|f| seen.insert(f.file_id.as_str()))
+        .map(row)
+        .collect();
+    let facets = facets(&rows, owned);
+    DocumentIndex::new(rows, facets)
+}
+
+/// Every document one scope may see, derived from one set of upstream answers.
+#[derive(Debug)]
+struct DocumentIndex {
+    /// Newest first: in [`Sort::DateDesc`] order.
+    rows: Vec<DocumentRow>,
+    /// Each row's name in lower case, for the search and the name sorts.
+    names: Vec<String>,
+    facets: DocumentFacets,
+}
+
+impl DocumentIndex {
+    fn new(mut rows: Vec<DocumentRow>, facets: DocumentFacets) -> Self {
+        sort_rows(&mut rows, Sort::DateDesc);
+        let names = rows.iter().map(|r| r.name.to_lowercase()).collect();
+        Self {
+            rows,
+            names,
+            facets,
+        }
+    }
+}
+
+/// Values derived from upstream answers, kept while the client's cache hands out exactly
+/// those answers again. Deriving a business customer's documents (hundreds of files:
+/// ownership, dates, sorting, facets) costs far more than rendering one page of them, and
+/// as long as the answers are the same the result cannot differ.
+///
+/// An entry belongs to one tenant and one exact scope, and is used only when its other
+/// inputs (`ids`: the owned order ids) are equal and every answer is the very one it was
+/// built from: the same allocation, held weakly, so that its address cannot be reused while
+/// the entry lives. A new answer from the upstream therefore derives anew, and nothing
+/// derived for one scope is ever shown to another.
+struct Derived<V> {
+    inner: Mutex<DerivedInner<V>>,
+    /// Bounds on the sum of the values' sizes and on the number of entries.
+    max_size: usize,
+    max_entries: usize,
+}
+
+struct DerivedInner<V> {
+    /// By customer id, then one entry per scope of that customer (the portal, links).
+    entries: HashMap<String, Vec<DerivedEntry<V>>>,
+    size: usize,
+    count: usize,
+    /// Counts uses, so that the least recently used entry goes first.
+    clock: u64,
+}
+
+struct DerivedEntry<V> {
+    tenant: String,
+    scope: Scope,
+    ids: Vec<String>,
+    answers: Vec<AnswerId>,
+    /// Keeps the answers' addresses from being reused; does not keep the answers.
+    held: Vec<Held>,
+    value: Arc<V>,
+    used: u64,
+}
+
+/// Which upstream answer a value was derived from.
+#[derive(Clone, Copy, Debug)]
+struct AnswerId {
+    address: usize,
+    /// An empty list adds nothing to what is derived from it, so any empty answer stands in
+    /// for another (a list that does not exist upstream is a new empty one each time).
+    empty: bool,
+}
+
+impl AnswerId {
+    fn of<T>(answer: &Arc<T>, empty: bool) -> Self {
+        Self {
+            address: Arc::as_ptr(answer) as *const () as usize,
+            empty,
+        }
+    }
+
+    fn same(self, other: Self) -> bool {
+        self.address == other.address || (self.empty && other.empty)
+    }
+}
+
+/// A weak reference to an answer.
+struct Held(Weak<dyn std::any::Any + Send + Sync>);
+
+impl Held {
+    fn of<T: Send + Sync + 'static>(answer: &Arc<T>) -> Self {
+        let answer: Arc<dyn std::any::Any + Send + Sync> = answer.clone();
+        Self(Arc::downgrade(&answer))
+    }
+}
+
+/// How much memory a derived value holds, roughly, in rows.
+trait Size {
+    fn size(&self) -> usize;
+}
+
+impl Size for DocumentIndex {
+    fn size(&self) -> usize {
+        self.rows.len().max(1)
+    }
+}
+
+impl Size for Vec<Order> {
+    fn size(&self) -> usize {
+        self.len().max(1)
+    }
+}
+
+impl Size for Vec<OrderSummary> {
+    fn size(&self) -> usize {
+        self.len().max(1)
+    }
+}
+
+impl<V> DerivedEntry<V> {
+    fn matches(&self, tenant: &str, scope: &Scope, ids: &[&str], answers: &[AnswerId]) -> bool {
+        self.tenant == tenant
+            && self.scope == *scope
+            && self.ids.len() == ids.len()
+            && self.ids.iter().zip(ids).all(|(a, b)| a == b)
+            && self.answers.len() == answers.len()
+            && self.answers.iter().zip(answers).all(|(a, b)| a.same(*b))
+    }
+
+    /// Whether the answers may still come back: once one is gone, the entry cannot match.
+    fn alive(&self) -> bool {
+        self.answers
+            .iter()
+            .zip(&self.held)
+            .all(|(answer, held)| answer.empty || held.0.strong_count() > 0)
+    }
+}
+
+/// A business customer has about a thousand documents; a row is a few hundred bytes.
+static INDEXES: LazyLock<Derived<DocumentIndex>> = LazyLock::new(|| Derived::new(200_000, 4_096));
+static OWNED: LazyLock<Derived<Vec<Order>>> = LazyLock::new(|| Derived::new(100_000, 4_096));
+static SUMMARIES: LazyLock<Derived<Vec<OrderSummary>>> =
+    LazyLock::new(|| Derived::new(100_000, 4_096));
+
+/// At most this many scopes of one customer are kept (the portal and a few links).
+const DERIVED_PER_CUSTOMER: usize = 8;
+
+impl<V: Size> Derived<V> {
+    fn new(max_size: usize, max_entries: usize) -> Self {
+        Self {
+            inner: Mutex::new(DerivedInner {
+                entries: HashMap::new(),
+                size: 0,
+                count: 0,
+                clock: 0,
+            }),
+            max_size,
+            max_entries,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, DerivedInner<V>> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn find(
+        &self,
+        tenant: &str,
+        scope: &Scope,
+        ids: &[&str],
+        answers: &[AnswerId],
+    ) -> Option<Arc<V>> {
+        let mut inner = self.lock();
+        inner.clock += 1;
+        let now = inner.clock;
+        let entry = inner
+            .entries
+            .get_mut(scope.customer_id.as_str())?
+            .iter_mut()
+            .find(|e| e.matches(tenant, scope, ids, answers))?;
+        entry.used = now;
+        Some(entry.value.clone())
+    }
+
+    fn keep(
+        &self,
+        tenant: &str,
+        scope: &Scope,
+        ids: Vec<String>,
+        answers: Vec<AnswerId>,
+        held: Vec<Held>,
+        value: Arc<V>,
+    ) {
+        let size = value.size();
+        if size > self.max_size {
+            return;
+        }
+        let mut inner = self.lock();
+        inner.clock += 1;
+        let entry = DerivedEntry {
+            tenant: tenant.to_owned(),
+            scope: scope.clone(),
+            ids,
+            answers,
+            held,
+            value,
+            used: inner.clock,
+        };
+        let DerivedInner {
+            entries,
+            size: total,
+            count,
+            ..
+        } = &mut *inner;
+        let mine = entries.entry(scope.customer_id.clone()).or_default();
+        // The scope's previous value, and any derived from answers that are gone, are done.
+        mine.retain(|e| {
+            let keep = e.alive() && !(e.tenant == tenant && e.scope == *scope);
+            if !keep {
+                *total -= e.value.size();
+                *count -= 1;
+            }
+            keep
+        });
+        if mine.len() >= DERIVED_PER_CUSTOMER {
+            if let Some(oldest) = (0..mine.len()).min_by_key(|&i| mine[i].used) {
+                *total -= mine.swap_remove(oldest).value.size();
+                *count -= 1;
+            }
+        }
+        mine.push(entry);
+        *total += size;
+        *count += 1;
+        inner.shrink(self.max_size, self.max_entries);
+    }
+}
+
+impl<V: Size> DerivedInner<V> {
+    /// Drops entries whose answers are gone, then the least recently used, until within
+    /// bounds. Runs only when a value is added, which happens once per fresh answer.
+    fn shrink(&mut self, max_size: usize, max_entries: usize) {
+        if self.size <= max_size && self.count <= max_entries {
+            return;
+        }
+        let (size, count) = (&mut self.size, &mut self.count);
+        for list in self.entries.values_mut() {
+            list.retain(|e| {
+                let alive = e.alive();
+                if !alive {
+                    *size -= e.value.size();
+                    *count -= 1;
+                }
+                alive
+            });
+        }
+        self.entries.retain(|_, list| !list.is_empty());
+        while self.size > max_size || self.count > max_entries {
+            let Some((customer, i)) = self
+                .entries
+                .iter()
+                .flat_map(|(c, list)| list.iter().enumerate().map(move |(i, e)| (c, i, e.used)))
+                .min_by_key(|&(_, _, used)| used)
+                .map(|(c, i, _)| (c.clone(), i))
+            else {
+                break;
+            };
+            if let Some(list) = self.entries.get_mut(&customer) {
+                self.size -= list.swap_remove(i).value.size();
+                self.count -= 1;
+                if list.is_empty() {
+                    self.entries.remove(&customer);
+                }
+            }
+        }
+    }
 }
 
 /// The scope's billing payments: the customer's own, and for a one-order scope only those of
@@ -630,15 +965,36 @@ fn money(amount: Decimal, currency: &str) -> Money {
 
 fn iso_timestamp(t: Timestamp) -> String {
     let utc = t.0.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        utc.year(),
-        u8::from(utc.month()),
-        utc.day(),
-        utc.hour(),
-        utc.minute(),
-        utc.second()
-    )
+    let year = utc.year();
+    if !(0..=9999).contains(&year) {
+        return format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            year,
+            u8::from(utc.month()),
+            utc.day(),
+            utc.hour(),
+            utc.minute(),
+            utc.second()
+        );
+    }
+    // By hand: this runs for every file of a customer whenever their documents are derived,
+    // and `format!` costs several times as much.
+    let mut text = String::with_capacity(20);
+    let mut digits = |value: u32, width: u32, then: Option<char>| {
+        for place in (0..width).rev() {
+            text.push(char::from(b'0' + (value / 10u32.pow(place) % 10) as u8));
+        }
+        if let Some(c) = then {
+            text.push(c);
+        }
+    };
+    digits(year.unsigned_abs(), 4, Some('-'));
+    digits(u32::from(u8::from(utc.month())), 2, Some('-'));
+    digits(u32::from(utc.day()), 2, Some('T'));
+    digits(u32::from(utc.hour()), 2, Some(':'));
+    digits(u32::from(utc.minute()), 2, Some(':'));
+    digits(u32::from(utc.second()), 2, Some('Z'));
+    text
 }
 
 fn iso_date(t: Timestamp) -> String {
@@ -671,27 +1027,37 @@ fn facets(rows: &[DocumentRow], owned: &OwnedOrders) -> DocumentFacets {
     }
 }
 
-/// Applies a query's filters, order and page to every visible row.
+/// Applies a query's filters, order and page to every visible row. Only the page's rows are
+/// copied out of the index.
 fn page_of(
-    mut rows: Vec<DocumentRow>,
+    index: &DocumentIndex,
     mut query: DocumentQuery,
     mut notices: Vec<QueryNotice>,
-    facets: DocumentFacets,
     stale: bool,
 ) -> DocumentList {
     let needle = query.q.as_deref().map(str::to_lowercase);
-    rows.retain(|r| {
-        query.doc_type.is_none_or(|t| r.doc_type == t)
-            && query.order.as_deref().is_none_or(|o| r.order_id == o)
-            && query.year.is_none_or(|y| r.year == Some(y))
-            && needle
-                .as_deref()
-                .is_none_or(|n| r.name.to_lowercase().contains(n))
-    });
-    sort_rows(&mut rows, query.sort);
+    let mut matching: Vec<usize> = (0..index.rows.len())
+        .filter(|&i| {
+            let r = &index.rows[i];
+            query.doc_type.is_none_or(|t| r.doc_type == t)
+                && query.order.as_deref().is_none_or(|o| r.order_id == o)
+                && query.year.is_none_or(|y| r.year == Some(y))
+                && needle.as_deref().is_none_or(|n| index.names[i].contains(n))
+        })
+        .collect();
+    // The index is in `DateDesc` order, and filtering keeps it.
+    if query.sort != Sort::DateDesc {
+        matching.sort_by(|&a, &b| {
+            row_order(
+                query.sort,
+                (&index.rows[a], &index.names[a]),
+                (&index.rows[b], &index.names[b]),
+            )
+        });
+    }
 
     let per_page = DocumentQuery::PER_PAGE;
-    let total = rows.len();
+    let total = matching.len();
     let page_count = u32::try_from(total.div_ceil(per_page as usize))
         .unwrap_or(u32::MAX)
         .max(1);
@@ -705,10 +1071,11 @@ fn page_of(
         query.page = page_count;
     }
     let start = (query.page as usize - 1) * per_page as usize;
-    let rows = rows
-        .into_iter()
+    let rows = matching
+        .iter()
         .skip(start)
         .take(per_page as usize)
+        .map(|&i| index.rows[i].clone())
         .collect();
     DocumentList {
         rows,
@@ -718,54 +1085,40 @@ fn page_of(
         per_page,
         query,
         notices,
-        facets,
+        facets: index.facets.clone(),
         stale,
     }
 }
 
 /// Sorts by the chosen key, then by file id, so equal keys keep one order across pages.
 /// Unknown dates and sizes count as the smallest.
-fn sort_rows(rows: &mut [DocumentRow], sort: Sort) {
-    let by_id = |a: &DocumentRow, b: &DocumentRow| a.id.cmp(&b.id);
+fn sort_rows(rows: &mut Vec<DocumentRow>, sort: Sort) {
     match sort {
-        Sort::DateDesc | Sort::DateAsc => {
-            rows.sort_by(|a, b| {
-                let key = a.created.cmp(&b.created);
-                let key = if sort == Sort::DateDesc {
-                    key.reverse()
-                } else {
-                    key
-                };
-                key.then_with(|| by_id(a, b))
-            });
-        }
-        Sort::SizeAsc | Sort::SizeDesc => {
-            rows.sort_by(|a, b| {
-                let key = a.size.cmp(&b.size);
-                let key = if sort == Sort::SizeDesc {
-                    key.reverse()
-                } else {
-                    key
-                };
-                key.then_with(|| by_id(a, b))
-            });
-        }
         Sort::NameAsc | Sort::NameDesc => {
-            let keys: HashMap<String, String> = rows
-                .iter()
-                .map(|r| (r.id.clone(), r.name.to_lowercase()))
-                .collect();
-            rows.sort_by(|a, b| {
-                let key = keys[&a.id].cmp(&keys[&b.id]);
-                let key = if sort == Sort::NameDesc {
-                    key.reverse()
-                } else {
-                    key
-                };
-                key.then_with(|| by_id(a, b))
-            });
+            let mut keyed: Vec<(String, DocumentRow)> =
+                rows.drain(..).map(|r| (r.name.to_lowercase(), r)).collect();
+            keyed.sort_by(|(an, a), (bn, b)| row_order(sort, (a, an), (b, bn)));
+            rows.extend(keyed.into_iter().map(|(_, r)| r));
         }
+        _ => rows.sort_by(|a, b| row_order(sort, (a, ""), (b, ""))),
     }
+}
+
+/// The order of two rows, each with its name in lower case (needed by the name sorts only).
+fn row_order(
+    sort: Sort,
+    (a, a_name): (&DocumentRow, &str),
+    (b, b_name): (&DocumentRow, &str),
+) -> Ordering {
+    let key = match sort {
+        Sort::DateDesc => b.created.cmp(&a.created),
+        Sort::DateAsc => a.created.cmp(&b.created),
+        Sort::SizeAsc => a.size.cmp(&b.size),
+        Sort::SizeDesc => b.size.cmp(&a.size),
+        Sort::NameAsc => a_name.cmp(b_name),
+        Sort::NameDesc => b_name.cmp(a_name),
+    };
+    key.then_with(|| a.id.cmp(&b.id))
 }
 
 fn dedup_rows(rows: &mut Vec<DocumentRow>) {
@@ -876,7 +1229,7 @@ mod tests {
 
     fn owned(ids: &[&str]) -> OwnedOrders {
         OwnedOrders {
-            orders: ids.iter().map(|id| order(id, "cust_a")).collect(),
+            orders: Arc::new(ids.iter().map(|id| order(id, "cust_a")).collect()),
             stale: false,
         }
     }
@@ -983,6 +1336,140 @@ mod tests {
         assert_eq!(iso_date(t), "2025-01-15");
     }
 
+    #[test]
+    fn derived_values_are_reused_only_for_the_same_scope_and_answers() {
+        let memo: Derived<Vec<Order>> = Derived::new(100, 10);
+        let a = Scope::customer("cust_a");
+        let list = Arc::new(vec![order("ord_1", "cust_a")]);
+        let answers = [AnswerId::of(&list, false)];
+        let value = Arc::new(vec![order("ord_1", "cust_a")]);
+        let keep = |scope: &Scope, value: &Arc<Vec<Order>>| {
+            memo.keep(
+                TENANT,
+                scope,
+                Vec::new(),
+                answers.to_vec(),
+                vec![Held::of(&list)],
+                value.clone(),
+            )
+        };
+        keep(&a, &value);
+        let found = memo.find(TENANT, &a, &[], &answers);
+        assert!(found.is_some_and(|v| Arc::ptr_eq(&v, &value)));
+        let b = Scope::customer("cust_b");
+        assert!(
+            memo.find(TENANT, &b, &[], &answers).is_none(),
+            "another customer"
+        );
+        assert!(
+            memo.find("bu_other", &a, &[], &answers).is_none(),
+            "another tenant"
+        );
+        let narrower = Scope {
+            types: Some([DocType::Invoice].into()),
+            ..a.clone()
+        };
+        assert!(memo.find(TENANT, &narrower, &[], &answers).is_none());
+        let equal_but_new = Arc::new(vec![order("ord_1", "cust_a")]);
+        let new_answer = [AnswerId::of(&equal_but_new, false)];
+        assert!(
+            memo.find(TENANT, &a, &[], &new_answer).is_none(),
+            "a new answer"
+        );
+        assert!(
+            memo.find(TENANT, &a, &["ord_1"], &answers).is_none(),
+            "other inputs"
+        );
+
+        // A value kept again for the same scope replaces the old one.
+        let newer = Arc::new(Vec::new());
+        keep(&a, &newer);
+        let found = memo.find(TENANT, &a, &[], &answers);
+        assert!(found.is_some_and(|v| Arc::ptr_eq(&v, &newer)));
+        assert_eq!(memo.lock().count, 1);
+    }
+
+    #[test]
+    fn values_whose_answers_are_gone_are_dropped_first() {
+        let memo: Derived<Vec<Order>> = Derived::new(100, 2);
+        let lists: Vec<Arc<Vec<Order>>> = (0..3).map(|_| Arc::new(Vec::new())).collect();
+        let answers = |i: usize| vec![AnswerId::of(&lists[i], false)];
+        let keep = |i: usize| {
+            memo.keep(
+                TENANT,
+                &Scope::customer(format!("cust_{i}")),
+                Vec::new(),
+                answers(i),
+                vec![Held::of(&lists[i])],
+                Arc::new(Vec::new()),
+            )
+        };
+        keep(0);
+        keep(1);
+        let gone = Arc::new(Vec::<Order>::new());
+        memo.keep(
+            TENANT,
+            &Scope::customer("cust_gone"),
+            Vec::new(),
+            vec![AnswerId::of(&gone, false)],
+            vec![Held::of(&gone)],
+            Arc::new(Vec::new()),
+        );
+        drop(gone);
+        keep(2);
+        let inner = memo.lock();
+        assert_eq!(inner.count, 2);
+        assert!(!inner.entries.contains_key("cust_gone"));
+        assert!(inner.entries.contains_key("cust_2"));
+    }
+
+    #[test]
+    fn derived_values_stay_within_bounds() {
+        let memo: Derived<Vec<Order>> = Derived::new(100, 3);
+        let lists: Vec<Arc<Vec<Order>>> = (0..10).map(|_| Arc::new(Vec::new())).collect();
+        for (i, list) in lists.iter().enumerate() {
+            let scope = Scope::customer(format!("cust_{i}"));
+            let answers = vec![AnswerId::of(list, false)];
+            let value = Arc::new(vec![order("o", "c"); 30]);
+            memo.keep(
+                TENANT,
+                &scope,
+                Vec::new(),
+                answers,
+                vec![Held::of(list)],
+                value,
+            );
+            let inner = memo.lock();
+            assert!(inner.count <= 3 && inner.size <= 100, "{i}");
+        }
+        // The most recent stays.
+        let last = Scope::customer("cust_9");
+        assert!(memo
+            .find(TENANT, &last, &[], &[AnswerId::of(&lists[9], false)])
+            .is_some());
+    }
+
+    #[test]
+    fn timestamps_are_written_as_format_would() {
+        let by_format = |t: Timestamp| {
+            let utc = t.0.to_offset(time::UtcOffset::UTC);
+            format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+                utc.year(),
+                u8::from(utc.month()),
+                utc.day(),
+                utc.hour(),
+                utc.minute(),
+                utc.second()
+            )
+        };
+        let start = Timestamp::parse_text("0001-01-01T00:00:00+05:00").unwrap();
+        for i in 0..20_000i64 {
+            let t = Timestamp(start.0 + time::Duration::seconds(i * 1_234_567 + i * i));
+            assert_eq!(iso_timestamp(t), by_format(t));
+        }
+    }
+
     fn rows(n: usize) -> Vec<DocumentRow> {
         (0..n)
             .map(|i| DocumentRow {
@@ -999,32 +1486,96 @@ mod tests {
             .collect()
     }
 
+    fn index(rows: Vec<DocumentRow>) -> DocumentIndex {
+        DocumentIndex::new(rows, DocumentFacets::default())
+    }
+
     #[test]
     fn pages_are_clamped_and_stable() {
         let list = page_of(
-            rows(60),
+            &index(rows(60)),
             DocumentQuery {
                 page: 7,
                 ..Default::default()
             },
             Vec::new(),
-            DocumentFacets::default(),
             false,
         );
         assert_eq!((list.page, list.page_count, list.rows.len()), (3, 3, 10));
         assert_eq!(list.notices[0].param, "page");
+        let mut reversed = rows(60);
+        reversed.reverse();
         let again = page_of(
-            rows(60),
+            &index(reversed),
             DocumentQuery {
                 page: 3,
                 ..Default::default()
             },
             Vec::new(),
-            DocumentFacets::default(),
             false,
         );
         assert_eq!(list.rows, again.rows);
         assert!(again.notices.is_empty());
+    }
+
+    #[test]
+    fn a_page_is_a_slice_of_the_filtered_and_sorted_rows() {
+        let all: Vec<DocumentRow> = rows(60)
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut r)| {
+                if i % 3 == 0 {
+                    r.doc_type = DocType::Invoice;
+                }
+                if i % 4 == 0 {
+                    r.order_id = "ord_2".into();
+                }
+                r
+            })
+            .collect();
+        let idx = index(all.clone());
+        let queries = [
+            DocumentQuery::default(),
+            DocumentQuery {
+                q: Some("DOC 3".into()),
+                ..Default::default()
+            },
+            DocumentQuery {
+                doc_type: Some(DocType::Invoice),
+                order: Some("ord_2".into()),
+                ..Default::default()
+            },
+        ];
+        for sort in Sort::ALL {
+            for base in &queries {
+                let mut expected: Vec<DocumentRow> =
+                    all.iter()
+                        .filter(|r| {
+                            base.doc_type.is_none_or(|t| r.doc_type == t)
+                                && base.order.as_deref().is_none_or(|o| r.order_id == o)
+                                && base.q.as_deref().is_none_or(|q| {
+                                    r.name.to_lowercase().contains(&q.to_lowercase())
+                                })
+                        })
+                        .cloned()
+                        .collect();
+                sort_rows(&mut expected, sort);
+                let mut shown = Vec::new();
+                for page in 1..=3 {
+                    let query = DocumentQuery {
+                        sort,
+                        page,
+                        ..base.clone()
+                    };
+                    let list = page_of(&idx, query, Vec::new(), false);
+                    assert_eq!(list.total, expected.len());
+                    if list.page == page {
+                        shown.extend(list.rows);
+                    }
+                }
+                assert_eq!(shown, expected, "{sort:?} {base:?}");
+            }
+        }
     }
 
     #[test]
@@ -1037,5 +1588,38 @@ mod tests {
             sort_rows(&mut b, sort);
             assert_eq!(a, b, "{sort:?}");
         }
+    }
+}
+#[cfg(test)]
+mod zz_size_tmp {
+    #[test]
+    fn zz_sizes() {
+        let client = flexportal::Client::new(flexportal::ClientConfig::new(
+            "http://127.0.0.1:1",
+            "t",
+            secrecy::SecretString::from("k".to_owned()),
+        ))
+        .unwrap();
+        let scope = super::Scope::customer("c");
+        eprintln!(
+            "owned_orders {}",
+            std::mem::size_of_val(&super::owned_orders(&client, &scope))
+        );
+        let owned = super::OwnedOrders {
+            orders: Default::default(),
+            stale: false,
+        };
+        eprintln!(
+            "visible_documents {}",
+            std::mem::size_of_val(&super::visible_documents(&client, &scope, &owned))
+        );
+        eprintln!(
+            "documents {}",
+            std::mem::size_of_val(&super::documents(&client, &scope, Default::default()))
+        );
+        eprintln!(
+            "overview {}",
+            std::mem::size_of_val(&super::overview(&client, &scope))
+        );
     }
 }

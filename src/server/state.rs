@@ -23,7 +23,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub upstream: UpstreamHandle,
     pub store: Store,
-    pub mailer: Mailer,
+    pub mailer: Arc<Mailer>,
     pub clock: Clock,
     pub limits: Arc<Limits>,
     pub secrets: Secrets,
@@ -77,7 +77,7 @@ impl AppState {
             config: Arc::new(config),
             upstream,
             store,
-            mailer,
+            mailer: Arc::new(mailer),
             clock: Clock::default(),
             limits: Arc::new(Limits {
                 ip: RateLimiter::new(LIMIT_WINDOW_SECS),

@@ -198,6 +198,10 @@ impl Store {
         let pool = AnyPoolOptions::new()
             .max_connections(if engine == Engine::Sqlite { 4 } else { 10 })
             .acquire_timeout(Duration::from_secs(5))
+            // A SQLite connection is a file in this process and cannot have gone away while
+            // idle; the ping before each use would cost one more round trip to its worker
+            // thread on every request (the session lookup). A server's connection can.
+            .test_before_acquire(engine == Engine::Postgres)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if engine == Engine::Sqlite {
