@@ -17,7 +17,8 @@ export default defineConfig({
   workers: process.env.CI ? 2 : undefined,
   forbidOnly: !!process.env.CI,
   reporter: [['list']],
-  timeout: 30_000,
+  // A page load, a form and an axe scan or two: generous, since CI has two busy cores.
+  timeout: 60_000,
   expect: { timeout: 10_000 },
   use: {
     baseURL,
