@@ -125,8 +125,10 @@ impl Inbox {
 /// The 6-digit code in a sign-in mail's plain-text part, whatever its transfer encoding.
 pub fn sign_in_code(message: &str) -> Option<String> {
     let text = plain_text(message);
-    text.split(|c: char| !c.is_ascii_digit())
-        .find(|w| w.len() == 6)
+    // A word of its own: six digits inside the link's random token must not count.
+    text.split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_ascii_alphanumeric()))
+        .find(|w| w.len() == 6 && w.bytes().all(|b| b.is_ascii_digit()))
         .map(str::to_owned)
 }
 
@@ -169,5 +171,7 @@ mod tests {
         let b64 = format!("--b\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n{encoded}\r\n--b--\r\n");
         assert_eq!(sign_in_code(&b64).as_deref(), Some("654321"));
         assert_eq!(sign_in_code("Subject: hi\r\n\r\nno code"), None);
+        let token = "--b\r\nContent-Type: text/plain\r\n\r\nhttps://x/login/verify?t=ab123456cd\r\nCode: 654321.\r\n--b--\r\n";
+        assert_eq!(sign_in_code(token).as_deref(), Some("654321"));
     }
 }
