@@ -12,8 +12,9 @@ export LEPTOS_OUTPUT_NAME := folio
 export LEPTOS_SITE_ROOT := target/site
 export LEPTOS_SITE_PKG_DIR := pkg
 
-# cargo-leptos compiles debug builds with `--cfg erase_components` (much faster to compile); the
-# lint and test steps use the same flag so that they share those builds' dependencies.
+# cargo-leptos builds everything with `--cfg erase_components` (`always-erase-components` in
+# Cargo.toml); the lint and test steps use the same flag so that they share those builds'
+# dependencies.
 lint unit: export RUSTFLAGS := --cfg erase_components
 
 .PHONY: run test bench soak bench-micro release setup-run setup-test setup-bench fmt-check lint unit build e2e clean

@@ -13,7 +13,7 @@ use super::ssr;
 #[server(endpoint = "get_overview")]
 pub async fn get_overview() -> Result<Overview, AppError> {
     let (state, scope) = ssr::caller()?;
-    ssr::fill(crate::server::documents::overview(&state.upstream.client, &scope).await)
+    ssr::fill(crate::server::documents::overview(&ssr::upstream(&state), &scope).await)
 }
 
 /// `/documents`: `query` is the page's raw query string (`type=invoice&year=2025&page=2`),
@@ -24,7 +24,7 @@ pub async fn list_documents(query: String) -> Result<DocumentList, AppError> {
     let (state, scope) = ssr::caller()?;
     let (parsed, mut notices) = DocumentQuery::from_query_pairs(ssr::query_pairs(&query));
     let mut list = ssr::fill(
-        crate::server::documents::documents(&state.upstream.client, &scope, parsed).await,
+        crate::server::documents::documents(&ssr::upstream(&state), &scope, parsed).await,
     )?;
     notices.append(&mut list.notices);
     list.notices = notices;
@@ -36,7 +36,7 @@ pub async fn list_documents(query: String) -> Result<DocumentList, AppError> {
 pub async fn get_order(order_id: String) -> Result<OrderDetail, AppError> {
     let (state, scope) = ssr::caller()?;
     ssr::fill(
-        crate::server::documents::order_detail(&state.upstream.client, &scope, &order_id).await,
+        crate::server::documents::order_detail(&ssr::upstream(&state), &scope, &order_id).await,
     )
 }
 
@@ -44,5 +44,5 @@ pub async fn get_order(order_id: String) -> Result<OrderDetail, AppError> {
 #[server(endpoint = "get_invoices")]
 pub async fn get_invoices(year: Option<i32>) -> Result<InvoiceHistory, AppError> {
     let (state, scope) = ssr::caller()?;
-    ssr::fill(crate::server::documents::invoices(&state.upstream.client, &scope, year).await)
+    ssr::fill(crate::server::documents::invoices(&ssr::upstream(&state), &scope, year).await)
 }

@@ -43,6 +43,15 @@ pub(crate) mod ssr {
         Ok((state, staff))
     }
 
+    /// The FlexPortal client for this request. While a page renders to be kept, a handle
+    /// that notes the answers the page is made from (`server::page_cache`).
+    pub fn upstream(state: &AppState) -> flexportal::Client {
+        match crate::server::auth::request_extension::<crate::server::page_cache::PageLog>() {
+            Some(log) => state.upstream.client.logging_to(log.0),
+            None => state.upstream.client.clone(),
+        }
+    }
+
     /// Answers a failed call with the error's HTTP status (404, 503, …) instead of 500.
     fn set_status(error: &AppError) {
         crate::components::http_status::set_http_status(error.status_code());

@@ -29,6 +29,9 @@ pub struct Config {
     pub upstream_timeout_ms: u32,
     /// `FLEXPORTAL_CACHE_TTL_SECS`: how long an upstream answer counts as fresh. Default 60.
     pub upstream_cache_ttl_secs: u32,
+    /// `FOLIO_PAGE_CACHE_MB`: memory for rendered customer pages kept while their upstream
+    /// answers stay fresh (`server::page_cache`); 0 keeps none. Default 32.
+    pub page_cache_mb: u32,
     /// Logging.
     pub log: LogConfig,
     /// `LEPTOS_SITE_ROOT`: the folder holding the built site (`pkg/` and public assets). Default
@@ -351,6 +354,18 @@ impl Config {
         };
         let upstream_timeout_ms = number("FLEXPORTAL_TIMEOUT_MS", 10_000, 120_000)?;
         let upstream_cache_ttl_secs = number("FLEXPORTAL_CACHE_TTL_SECS", 60, 86_400)?;
+        let page_cache_mb = match get("FOLIO_PAGE_CACHE_MB") {
+            None => 32,
+            Some(v) => match v.parse::<u32>() {
+                Ok(n) if n <= 4096 => n,
+                _ => {
+                    return Err(err(
+                        "FOLIO_PAGE_CACHE_MB",
+                        format!("expected a whole number from 0 to 4096, got {v:?}"),
+                    ))
+                }
+            },
+        };
         let auth = AuthConfig {
             idle_minutes: number("FOLIO_SESSION_IDLE_MINUTES", 30, 24 * 60)?,
             max_hours: number("FOLIO_SESSION_MAX_HOURS", 12, 24 * 30)?,
@@ -380,6 +395,7 @@ impl Config {
             upstream_rate_limit_per_min,
             upstream_timeout_ms,
             upstream_cache_ttl_secs,
+            page_cache_mb,
             log,
             site_root: get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".to_owned()),
         })

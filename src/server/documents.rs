@@ -259,7 +259,8 @@ pub async fn owned_orders(client: &Client, scope: &Scope) -> Result<OwnedOrders,
 
 /// The home page: orders, the newest documents and how many there are of each type.
 pub async fn overview(client: &Client, scope: &Scope) -> Result<Overview, AppError> {
-    let owned = owned_orders(client, scope).await?;
+    // Boxed: its future is most of this one's, which a page moves several times.
+    let owned = Box::pin(owned_orders(client, scope)).await?;
     let (index, files_stale) = visible_documents(client, scope, &owned).await?;
     // Derived from the owned orders, which are shared while their answers are the same.
     let answers = [AnswerId::of(&owned.orders, owned.orders.is_empty())];
@@ -295,7 +296,8 @@ pub async fn documents(
     scope: &Scope,
     query: DocumentQuery,
 ) -> Result<DocumentList, AppError> {
-    let owned = owned_orders(client, scope).await?;
+    // Boxed: its future is most of this one's, which a page moves several times.
+    let owned = Box::pin(owned_orders(client, scope)).await?;
     let (index, files_stale) = visible_documents(client, scope, &owned).await?;
     Ok(page_of(
         &index,
@@ -1588,38 +1590,5 @@ mod tests {
             sort_rows(&mut b, sort);
             assert_eq!(a, b, "{sort:?}");
         }
-    }
-}
-#[cfg(test)]
-mod zz_size_tmp {
-    #[test]
-    fn zz_sizes() {
-        let client = flexportal::Client::new(flexportal::ClientConfig::new(
-            "http://127.0.0.1:1",
-            "t",
-            secrecy::SecretString::from("k".to_owned()),
-        ))
-        .unwrap();
-        let scope = super::Scope::customer("c");
-        eprintln!(
-            "owned_orders {}",
-            std::mem::size_of_val(&super::owned_orders(&client, &scope))
-        );
-        let owned = super::OwnedOrders {
-            orders: Default::default(),
-            stale: false,
-        };
-        eprintln!(
-            "visible_documents {}",
-            std::mem::size_of_val(&super::visible_documents(&client, &scope, &owned))
-        );
-        eprintln!(
-            "documents {}",
-            std::mem::size_of_val(&super::documents(&client, &scope, Default::default()))
-        );
-        eprintln!(
-            "overview {}",
-            std::mem::size_of_val(&super::overview(&client, &scope))
-        );
     }
 }

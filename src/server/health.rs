@@ -52,6 +52,7 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readines
 /// `/metrics`: Prometheus text format.
 pub async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResponse {
     let m = state.upstream.client.metrics();
+    let pages = state.pages.stats();
     let mut out = String::new();
     for (name, help, value) in [
         (
@@ -94,9 +95,35 @@ pub async fn metrics(State(state): State<AppState>) -> impl axum::response::Into
             "Requests to FlexPortal that failed for good.",
             m.failures,
         ),
+        (
+            "folio_page_cache_hits_total",
+            "Customer page views answered with a kept page.",
+            pages.hits,
+        ),
+        (
+            "folio_page_cache_misses_total",
+            "Customer page views rendered.",
+            pages.misses,
+        ),
     ] {
         out.push_str(&format!(
             "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"
+        ));
+    }
+    for (name, help, value) in [
+        (
+            "folio_page_cache_pages",
+            "Rendered pages kept.",
+            pages.pages,
+        ),
+        (
+            "folio_page_cache_bytes",
+            "Bytes of rendered pages kept.",
+            pages.bytes,
+        ),
+    ] {
+        out.push_str(&format!(
+            "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n"
         ));
     }
     (

@@ -11,6 +11,7 @@ pub mod links;
 pub mod locale;
 pub mod mail;
 pub mod manage;
+pub mod page_cache;
 pub mod rate_limit;
 pub mod router;
 pub mod security;

@@ -24,7 +24,7 @@ use tracing::Level;
 
 use crate::app::{shell, App};
 use crate::server::session::SqlSessionStore;
-use crate::server::{auth, files, health, links, locale, security, state::AppState};
+use crate::server::{auth, files, health, links, locale, page_cache, security, state::AppState};
 
 pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
@@ -62,7 +62,7 @@ pub fn router(state: AppState) -> Router {
         ))));
 
     // Everything a person uses: pages, server functions and form posts, with their session.
-    let app = Router::new()
+    let app_routes = Router::new()
         .route("/locale", post(locale::set_locale))
         .route("/login", post(auth::request_sign_in))
         .route("/login/code", post(auth::verify_code))
@@ -94,49 +94,64 @@ pub fn router(state: AppState) -> Router {
         // A known path with the wrong method is as unknown as any other: a 405 would tell
         // that a staff route exists.
         .method_not_allowed_fallback(|| async { links::not_found() })
+        .with_state(state.clone());
+    // The layers wrap each router once, as a whole. `Router::layer` would wrap every route
+    // (and every method of it) on its own, and a router clones the matched route's whole
+    // stack on every request: measured, that was a third of the cost of serving a kept page.
+    let app = ServiceBuilder::new()
+        .layer(sessions)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::load_principal,
         ))
-        .layer(sessions);
+        // Inside the principal's layer: a kept page is only served to a session checked
+        // just now.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            page_cache::serve_kept_pages,
+        ))
+        .service(app_routes);
 
     // Probes, metrics and static files need no session.
-    Router::new()
+    let site = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .nest_service(&format!("/{}", options.site_pkg_dir), pkg)
-        .merge(app)
-        .layer(middleware::from_fn_with_state(
-            policy.clone(),
-            security::same_origin_only,
-        ))
-        .layer(middleware::from_fn_with_state(
-            policy,
-            security::security_headers,
-        ))
-        // Responses compress as they stream, at a moderate quality: brotli's default (11)
-        // costs more CPU per response than rendering the page. The WebAssembly bundle is left
-        // alone: the release build ships it precompressed (`--precompress`), and compressing
-        // megabytes per request would only stall the first page load.
-        .layer(
-            CompressionLayer::new()
-                .quality(CompressionLevel::Precise(4))
-                .compress_when(
-                    DefaultPredicate::new().and(NotForContentType::const_new("application/wasm")),
-                ),
-        )
-        .layer(
-            ServiceBuilder::new()
-                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-                .layer(
-                    TraceLayer::new_for_http()
-                        .make_span_with(request_span)
-                        .on_response(DefaultOnResponse::new().level(Level::INFO)),
-                )
-                .layer(PropagateRequestIdLayer::x_request_id()),
-        )
-        .with_state(state)
+        .fallback_service(app)
+        .with_state(state);
+
+    Router::new().fallback_service(
+        ServiceBuilder::new()
+            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(request_span)
+                    .on_response(DefaultOnResponse::new().level(Level::INFO)),
+            )
+            .layer(PropagateRequestIdLayer::x_request_id())
+            // Responses compress as they stream, at a moderate quality: brotli's default (11)
+            // costs more CPU per response than rendering the page. The WebAssembly bundle is
+            // left alone: the release build ships it precompressed (`--precompress`), and
+            // compressing megabytes per request would only stall the first page load.
+            .layer(
+                CompressionLayer::new()
+                    .quality(CompressionLevel::Precise(4))
+                    .compress_when(
+                        DefaultPredicate::new()
+                            .and(NotForContentType::const_new("application/wasm")),
+                    ),
+            )
+            .layer(middleware::from_fn_with_state(
+                policy.clone(),
+                security::security_headers,
+            ))
+            .layer(middleware::from_fn_with_state(
+                policy,
+                security::same_origin_only,
+            ))
+            .service(site),
+    )
 }
 
 /// One span per request, named by its id. Only the path is recorded, and of a portal link's

@@ -12,6 +12,7 @@ use crate::server::auth::{random_token, Secrets, LIMIT_WINDOW_SECS};
 use crate::server::clock::Clock;
 use crate::server::config::Config;
 use crate::server::mail::Mailer;
+use crate::server::page_cache::PageCache;
 use crate::server::rate_limit::RateLimiter;
 use crate::server::store::Store;
 use crate::server::upstream::{self, UpstreamHandle};
@@ -27,6 +28,7 @@ pub struct AppState {
     pub clock: Clock,
     pub limits: Arc<Limits>,
     pub secrets: Secrets,
+    pub pages: Arc<PageCache>,
 }
 
 /// The sign-in rate limits of this instance.
@@ -72,6 +74,10 @@ impl AppState {
                     .await?,
             ),
         };
+        let pages = PageCache::new(
+            config.page_cache_mb as usize * 1024 * 1024,
+            std::time::Duration::from_secs(u64::from(config.upstream_cache_ttl_secs)),
+        );
         Ok(Self {
             leptos_options: leptos_options(&config.site_root),
             config: Arc::new(config),
@@ -84,6 +90,7 @@ impl AppState {
                 email: RateLimiter::new(LIMIT_WINDOW_SECS),
             }),
             secrets,
+            pages: Arc::new(pages),
         })
     }
 

@@ -11,7 +11,7 @@ use serde::Serialize;
 use tokio::time::Instant;
 
 use crate::budget::Budget;
-use crate::cache::{Cache, Fetched};
+use crate::cache::{AnswerLog, Cache, Fetched};
 use crate::error::Error;
 use crate::metrics::{Metrics, MetricsSnapshot};
 use crate::model::{
@@ -84,6 +84,9 @@ pub enum FileAction {
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
+    /// Where this handle notes the cached answers it reads, if anywhere (see
+    /// [`Client::logging_to`]).
+    log: Option<Arc<AnswerLog>>,
 }
 
 struct Inner {
@@ -126,7 +129,25 @@ impl Client {
                 signed: Mutex::new(HashMap::new()),
                 config,
             }),
+            log: None,
         })
+    }
+
+    /// A handle on the same client that notes in `log` every cached answer it reads, so that
+    /// what is made from them can be kept exactly as long as they stay current
+    /// ([`Client::answers_current`]).
+    pub fn logging_to(&self, log: Arc<AnswerLog>) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            log: Some(log),
+        }
+    }
+
+    /// True while every answer in `log` is still the cache's fresh answer and none was an old
+    /// one served because FlexPortal failed. False once any has aged past the cache's
+    /// freshness or been fetched again: what was made from them may be out of date.
+    pub fn answers_current(&self, log: &AnswerLog) -> bool {
+        self.inner.cache.all_current(log)
     }
 
     pub fn metrics(&self) -> MetricsSnapshot {
@@ -218,9 +239,12 @@ impl Client {
         let order_id = order_id.to_owned();
         self.inner
             .cache
-            .get_or_fetch(key, &self.inner.metrics, move || async move {
-                this.fetch_files_of_order(&order_id).await
-            })
+            .get_or_fetch_logged(
+                key,
+                &self.inner.metrics,
+                self.log.as_deref(),
+                move || async move { this.fetch_files_of_order(&order_id).await },
+            )
             .await
     }
 
@@ -306,9 +330,12 @@ impl Client {
         let path = path.to_owned();
         self.inner
             .cache
-            .get_or_fetch(key, &self.inner.metrics, move || async move {
-                this.request(Method::GET, &path, &query, None).await
-            })
+            .get_or_fetch_logged(
+                key,
+                &self.inner.metrics,
+                self.log.as_deref(),
+                move || async move { this.request(Method::GET, &path, &query, None).await },
+            )
             .await
     }
 
@@ -325,9 +352,12 @@ impl Client {
         let this = self.clone();
         self.inner
             .cache
-            .get_or_fetch(key, &self.inner.metrics, move || async move {
-                this.fetch_all_pages::<P>(path, query).await
-            })
+            .get_or_fetch_logged(
+                key,
+                &self.inner.metrics,
+                self.log.as_deref(),
+                move || async move { this.fetch_all_pages::<P>(path, query).await },
+            )
             .await
     }
 

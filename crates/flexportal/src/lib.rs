@@ -20,7 +20,7 @@ mod error;
 mod metrics;
 pub mod model;
 
-pub use cache::Fetched;
+pub use cache::{AnswerLog, Fetched};
 pub use client::{Client, ClientConfig, FileAction};
 pub use error::Error;
 pub use metrics::MetricsSnapshot;

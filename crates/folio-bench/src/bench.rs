@@ -184,7 +184,50 @@ pub async fn run(paths: &Paths) -> Result<(), String> {
             }
         }
     }
-    let _ = documents_64;
+
+    // What keeping rendered pages buys: the same run against a Folio that renders every view.
+    let rendering = Folio::start(
+        &paths.folio,
+        &paths.site,
+        &Settings {
+            extra: vec![("FOLIO_PAGE_CACHE_MB", "0".to_owned())],
+            ..settings(&upstream, &smtp_url, 100_000)
+        },
+    )
+    .await?;
+    let rendered = async {
+        let cookie = http.sign_in(&rendering.base, &inbox, BUSINESS).await?;
+        let url = format!("{}/documents", rendering.base);
+        // Warms its upstream cache.
+        http.get(&url, Some(&cookie)).await?;
+        load::wrk(
+            &Target {
+                url: &url,
+                cookie: Cookie::One(&cookie),
+                paths: &[],
+            },
+            64,
+            LOAD_SECONDS,
+        )
+        .await
+    }
+    .await;
+    rendering.stop().await;
+    let rendered = rendered?;
+    report.row(
+        "`/documents` warm, business customer, 64 clients, every view rendered (`FOLIO_PAGE_CACHE_MB=0`)",
+        format!(
+            "{} req/s, p50 {:.2} ms, p99 {:.2} ms",
+            thousands(rendered.rps),
+            rendered.p50_ms,
+            rendered.p99_ms
+        ),
+        format!(
+            "with kept pages {} req/s; ceiling {} req/s",
+            thousands(documents_64.0),
+            thousands(documents_64.1)
+        ),
+    );
 
     // Added latency with the stand-in answering in 50 ms.
     println!("\n## Added latency, stand-in at 50 ms");
@@ -273,6 +316,24 @@ pub async fn run(paths: &Paths) -> Result<(), String> {
             Err(e) => report.note(format!("Lighthouse `{path}`: not measured: {e}")),
         }
     }
+    let metrics = http.get(&format!("{base}/metrics"), None).await?;
+    let counter = |name: &str| metric(&metrics.body, name).unwrap_or(0);
+    report.row(
+        "Customer page views served from a kept page, over the whole run",
+        format!(
+            "{} of {}",
+            thousands(counter("folio_page_cache_hits_total") as f64),
+            thousands(
+                (counter("folio_page_cache_hits_total") + counter("folio_page_cache_misses_total"))
+                    as f64
+            )
+        ),
+        format!(
+            "{} pages kept at the end, {}",
+            counter("folio_page_cache_pages"),
+            mib(counter("folio_page_cache_bytes"))
+        ),
+    );
     if folio.panics() > 0 {
         report.note(format!(
             "Folio panicked {} times during the run: see {}",
@@ -344,6 +405,15 @@ pub(crate) fn first_file_id(html: &[u8]) -> Option<String> {
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
         .collect();
     (!id.is_empty()).then_some(id)
+}
+
+/// A value from Folio's `/metrics`.
+fn metric(body: &[u8], name: &str) -> Option<u64> {
+    String::from_utf8_lossy(body)
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(name))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|n| n.parse().ok())
 }
 
 fn percentile(xs: &mut [f64], p: f64) -> f64 {
@@ -522,12 +592,7 @@ async fn budget_minute(paths: &Paths, offered: usize, first: usize) -> Result<Bu
         }
     }
     let metrics = http.get(&format!("{}/metrics", folio.base), None).await?;
-    let upstream_429 = String::from_utf8_lossy(&metrics.body)
-        .lines()
-        .find(|l| l.starts_with("folio_upstream_rate_limited_total"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|n| n.parse::<u64>().ok())
-        .unwrap_or(0);
+    let upstream_429 = metric(&metrics.body, "folio_upstream_rate_limited_total").unwrap_or(0);
     let max_calls_per_minute = upstream.max_calls_in(Duration::from_secs(60));
     folio.stop().await;
     Ok(BudgetRun {

@@ -225,10 +225,12 @@ impl Http {
             ));
         }
         let pending = asked.cookies();
+        // Folio answers at once and looks the address up in the background, waiting up to 20 s
+        // for room in the request budget: the mail can take that long and a little more.
         let code = inbox
-            .code_after(email, before, Duration::from_secs(20))
+            .code_after(email, before, Duration::from_secs(30))
             .await
-            .ok_or_else(|| format!("no sign-in mail to {email} within 20 s"))?;
+            .ok_or_else(|| format!("no sign-in mail to {email} within 30 s"))?;
         let verified = self
             .post_form(base, "/login/code", &format!("code={code}"), Some(&pending))
             .await?;

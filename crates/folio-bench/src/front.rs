@@ -128,7 +128,21 @@ pub async fn lighthouse(tools: &Path, url: &str, cookie: Option<&str>) -> Result
             if let Some(s) = audit["score"].as_f64() {
                 if s < 0.9 {
                     let shown = audit["displayValue"].as_str().unwrap_or("");
-                    missed.push(format!("{id} {shown}").trim().to_owned());
+                    // What the browser's console said: the first line of each message.
+                    let said: Vec<&str> = audit["details"]["items"]
+                        .as_array()
+                        .filter(|_| id == "errors-in-console")
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|item| item["description"].as_str())
+                        .filter_map(|d| d.lines().next())
+                        .collect();
+                    let said = if said.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", said.join(" / "))
+                    };
+                    missed.push(format!("{id} {shown}{said}").trim().to_owned());
                 }
             }
         }
