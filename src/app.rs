@@ -43,7 +43,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <Stylesheet options=options.clone() />
-                <HydrationScripts options />
+                // Every page works without JavaScript, so the bundle loads when the browser is
+                // idle, at low priority: it no longer competes with the page's own HTML and CSS
+                // for the first paint on a slow connection (see bench/FINDINGS.md).
+                <HydrationScripts options defer=true />
                 <MetaTags />
             </head>
             <body>

@@ -57,7 +57,7 @@ const SIGN_IN_BUDGET_WAIT: std::time::Duration = std::time::Duration::from_secs(
 pub const LIMIT_WINDOW_SECS: i64 = 15 * 60;
 
 /// Who a session belongs to. Stored in the session; nothing a browser sends can change it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Principal {
     Customer {

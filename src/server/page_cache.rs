@@ -30,7 +30,7 @@ use axum::{
 use flexportal::{AnswerLog, Client};
 use futures::StreamExt;
 use tokio::time::Instant;
-use tower_sessions::Session;
+use tower_sessions::{session::Id, Session};
 
 use crate::server::auth::Principal;
 use crate::server::AppState;
@@ -46,8 +46,8 @@ pub struct PageLog(pub Arc<AnswerLog>);
 /// Everything a customer page is made from, other than the upstream answers.
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]
 struct Key {
-    session: String,
-    principal: String,
+    session: Id,
+    principal: Principal,
     path_and_query: String,
     cookie: Vec<u8>,
     accept_language: Vec<u8>,
@@ -61,8 +61,11 @@ impl Key {
             return None;
         }
         let principal = request.extensions().get::<Principal>()?;
-        crate::server::documents::scope_of(principal)?;
-        let session = request.extensions().get::<Session>()?.id()?.to_string();
+        // Customers and link sessions; staff screens are never kept.
+        if matches!(principal, Principal::Staff { .. }) {
+            return None;
+        }
+        let session = request.extensions().get::<Session>()?.id()?;
         let header = |name| {
             request
                 .headers()
@@ -75,7 +78,7 @@ impl Key {
         };
         Some(Key {
             session,
-            principal: serde_json::to_string(principal).ok()?,
+            principal: principal.clone(),
             path_and_query: request
                 .uri()
                 .path_and_query()
@@ -86,8 +89,7 @@ impl Key {
     }
 
     fn size(&self) -> usize {
-        self.session.len()
-            + self.principal.len()
+        std::mem::size_of::<Self>()
             + self.path_and_query.len()
             + self.cookie.len()
             + self.accept_language.len()

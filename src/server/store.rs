@@ -208,6 +208,11 @@ impl Store {
                         // WAL lets readers and the one writer work side by side; the busy
                         // timeout makes a second writer wait instead of failing.
                         conn.execute("PRAGMA journal_mode = WAL").await?;
+                        // In WAL mode, NORMAL syncs at checkpoints rather than on every
+                        // commit: a crash of Folio loses nothing, a power cut at most the last
+                        // commits (a download's audit line, a session's last touch). FULL
+                        // made every download wait for a disk flush (bench/FINDINGS.md).
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
                         conn.execute("PRAGMA busy_timeout = 5000").await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
                     }

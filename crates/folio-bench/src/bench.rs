@@ -493,6 +493,27 @@ async fn added_latency(
     Ok(())
 }
 
+/// Only the sign-ins of the memory figure: `n` sessions through the real flow, timed.
+pub async fn sign_ins(paths: &Paths, n: usize) -> Result<(), String> {
+    let upstream = Upstream::start().await.map_err(|e| e.to_string())?;
+    let (inbox, smtp_url) = Inbox::start().await.map_err(|e| e.to_string())?;
+    let folio = Folio::start(
+        &paths.folio,
+        &paths.site,
+        &settings(&upstream, &smtp_url, 100_000),
+    )
+    .await?;
+    let started = Instant::now();
+    let signed = sign_in_many(&Http::new(), &folio.base, &inbox, n).await;
+    println!(
+        "{} sessions in {:.1} s",
+        signed.as_ref().map_or(0, Vec::len),
+        started.elapsed().as_secs_f64()
+    );
+    folio.stop().await;
+    signed.map(|_| ())
+}
+
 /// `n` sessions of the crowd's second half (five each), signed in 16 at a time.
 async fn sign_in_many(
     http: &Http,

@@ -230,7 +230,10 @@ impl Http {
         let code = inbox
             .code_after(email, before, Duration::from_secs(30))
             .await
-            .ok_or_else(|| format!("no sign-in mail to {email} within 30 s"))?;
+            .ok_or_else(|| match inbox.unreadable(email).last() {
+                Some(mail) => format!("a mail to {email} without a readable code:\n{mail}"),
+                None => format!("no sign-in mail to {email} within 30 s"),
+            })?;
         let verified = self
             .post_form(base, "/login/code", &format!("code={code}"), Some(&pending))
             .await?;

@@ -4,6 +4,7 @@
 //! ```text
 //! folio-bench bench [--folio target/release/folio] [--site target/site] [--out bench/REPORT.md]
 //! folio-bench soak  [--folio …] [--site …] [--seconds 180]
+//! folio-bench signins [--folio …] [--site …] [--count 1000]
 //! ```
 //!
 //! Both start the stand-in FlexPortal in this process (the demo tenant plus a crowd of
@@ -55,6 +56,13 @@ async fn main() -> ExitCode {
     };
     let outcome = match args.first().map(String::as_str) {
         Some("bench") => bench::run(&paths).await,
+        // Signs in `--count` sessions as the memory figure does, and nothing else.
+        Some("signins") => {
+            let count = value("--count")
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(1000);
+            bench::sign_ins(&paths, count).await
+        }
         Some("soak") => {
             let seconds = value("--seconds")
                 .and_then(|s| s.parse().ok())
@@ -62,7 +70,9 @@ async fn main() -> ExitCode {
             soak::run(&paths, seconds).await
         }
         _ => {
-            eprintln!("usage: folio-bench bench|soak [--folio PATH] [--site DIR] [--seconds N]");
+            eprintln!(
+                "usage: folio-bench bench|soak|signins [--folio PATH] [--site DIR] [--seconds N] [--count N]"
+            );
             return ExitCode::from(2);
         }
     };

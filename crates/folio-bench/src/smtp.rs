@@ -14,6 +14,8 @@ use tokio::sync::Notify;
 #[derive(Clone, Default)]
 pub struct Inbox {
     codes: Arc<Mutex<HashMap<String, Vec<String>>>>,
+    /// Mails in which no code was found, per recipient: kept to say what arrived instead.
+    unreadable: Arc<Mutex<HashMap<String, Vec<String>>>>,
     arrived: Arc<Notify>,
 }
 
@@ -60,6 +62,16 @@ impl Inbox {
         }
     }
 
+    /// The mails to `to` in which no sign-in code was found.
+    pub fn unreadable(&self, to: &str) -> Vec<String> {
+        self.unreadable
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&to.to_ascii_lowercase())
+            .cloned()
+            .unwrap_or_default()
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<String>>> {
         self.codes.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -103,6 +115,11 @@ impl Inbox {
                     for to in recipients.drain(..) {
                         codes.entry(to).or_default().push(code.clone());
                     }
+                } else {
+                    let mut unreadable = self.unreadable.lock().unwrap_or_else(|e| e.into_inner());
+                    for to in recipients.drain(..) {
+                        unreadable.entry(to).or_default().push(message.clone());
+                    }
                 }
                 recipients.clear();
                 self.arrived.notify_waiters();
@@ -135,7 +152,10 @@ pub fn sign_in_code(message: &str) -> Option<String> {
 /// The decoded text/plain part of a MIME message (or the whole body of a simple one).
 fn plain_text(message: &str) -> String {
     let message = message.replace("\r\n", "\n");
-    for part in message.split("\n--") {
+    // Parts are split at their boundary, never at any line that starts with `--`: a link
+    // token may hold `--`, and a soft line break can put it at the start of a line.
+    let separator = boundary(&message).map_or_else(|| "\n--".to_owned(), |b| format!("\n--{b}"));
+    for part in message.split(separator.as_str()) {
         let Some((headers, body)) = part.split_once("\n\n") else {
             continue;
         };
@@ -159,6 +179,17 @@ fn plain_text(message: &str) -> String {
     String::new()
 }
 
+/// The multipart boundary named in the message's headers.
+fn boundary(message: &str) -> Option<&str> {
+    let at = message.find("boundary=")? + "boundary=".len();
+    let rest = &message[at..];
+    let value = match rest.strip_prefix('"') {
+        Some(quoted) => &quoted[..quoted.find('"')?],
+        None => rest.split([';', '\n', ' ']).next()?,
+    };
+    (!value.is_empty()).then_some(value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,5 +204,8 @@ mod tests {
         assert_eq!(sign_in_code("Subject: hi\r\n\r\nno code"), None);
         let token = "--b\r\nContent-Type: text/plain\r\n\r\nhttps://x/login/verify?t=ab123456cd\r\nCode: 654321.\r\n--b--\r\n";
         assert_eq!(sign_in_code(token).as_deref(), Some("654321"));
+        // A soft line break that puts the token's `--` at the start of a line.
+        let dashes = "Content-Type: multipart/alternative; boundary=\"Xb1\"\r\n\r\n--Xb1\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nhttps://x/login/verify?t=3Dab2dK8j=\r\n--9-bn5\r\n\r\nCode: 839239\r\n--Xb1--\r\n";
+        assert_eq!(sign_in_code(dashes).as_deref(), Some("839239"));
     }
 }
