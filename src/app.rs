@@ -43,10 +43,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <Stylesheet options=options.clone() />
-                // Every page works without JavaScript, so the bundle loads when the browser is
-                // idle, at low priority: it no longer competes with the page's own HTML and CSS
-                // for the first paint on a slow connection (see bench/FINDINGS.md).
-                <HydrationScripts options defer=true />
+                <Hydration options />
                 <MetaTags />
             </head>
             <body>
@@ -56,33 +53,70 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// What `leptos_meta`'s `HashedStylesheet` renders, `<link id="leptos" rel="stylesheet">`
-/// to the (hashed) stylesheet, with the file name worked out once per process:
-/// `HashedStylesheet` looks up the executable and reads `hash.txt` beside it on every page.
-/// The name cannot change while the process runs: the file belongs to the executable.
+/// The names of the built CSS, JS and WebAssembly files, worked out once per process: with
+/// hashed file names they come from `hash.txt` beside the executable, which cannot change
+/// while it runs. (`HashedStylesheet` and `HydrationScripts` read it again on every page.)
+struct Assets {
+    css: String,
+    js: String,
+    wasm: String,
+}
+
+impl Assets {
+    fn of(options: &LeptosOptions) -> &'static Assets {
+        static ASSETS: std::sync::OnceLock<Assets> = std::sync::OnceLock::new();
+        ASSETS.get_or_init(|| {
+            let hashes = if options.hash_files {
+                std::env::current_exe()
+                    .ok()
+                    .and_then(|exe| exe.parent().map(|dir| dir.join(options.hash_file.as_ref())))
+                    .and_then(|path| std::fs::read_to_string(path).ok())
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            };
+            let name = |kind: &str| {
+                let hash = hashes
+                    .lines()
+                    .filter_map(|line| line.trim().split_once(':'))
+                    .find(|(file, _)| *file == kind)
+                    .map(|(_, hash)| format!(".{}", hash.trim()))
+                    .unwrap_or_default();
+                format!(
+                    "/{}/{}{hash}.{kind}",
+                    options.site_pkg_dir, options.output_name
+                )
+            };
+            Assets {
+                css: name("css"),
+                js: name("js"),
+                wasm: name("wasm"),
+            }
+        })
+    }
+}
+
+/// What `leptos_meta`'s `HashedStylesheet` renders, `<link id="leptos" rel="stylesheet">`.
 #[component]
 fn Stylesheet(options: LeptosOptions) -> impl IntoView {
-    static HREF: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let href = HREF.get_or_init(|| {
-        let mut name = options.output_name.to_string();
-        if options.hash_files {
-            let hashes = std::env::current_exe()
-                .ok()
-                .and_then(|exe| exe.parent().map(|dir| dir.join(options.hash_file.as_ref())))
-                .and_then(|path| std::fs::read_to_string(path).ok())
-                .unwrap_or_default();
-            let css = hashes
-                .lines()
-                .filter_map(|line| line.trim().split_once(':'))
-                .find(|(file, _)| *file == "css");
-            if let Some((_, hash)) = css {
-                name.push('.');
-                name.push_str(hash.trim());
-            }
-        }
-        format!("/{}/{name}.css", options.site_pkg_dir)
-    });
-    view! { <link id="leptos" rel="stylesheet" href=href.as_str() /> }
+    view! { <link id="leptos" rel="stylesheet" href=Assets::of(&options).css.as_str() /> }
+}
+
+/// Loads the bundle and hydrates the page once the browser is idle, as `HydrationScripts`
+/// with `defer` does, but without its preload hints. Every page works without JavaScript, so
+/// nothing waits for the bundle; fetched during the first paint, even at low priority, its
+/// 420 KB competed with the page's own HTML and CSS on a slow connection (Lighthouse's
+/// largest contentful paint, bench/FINDINGS.md).
+#[component]
+fn Hydration(options: LeptosOptions) -> impl IntoView {
+    let assets = Assets::of(&options);
+    let script = format!(
+        "(() => {{ const start = () => import({js:?}).then((m) => m.default({{ module_or_path: {wasm:?} }}).then(() => m.hydrate())); \
+         if ('requestIdleCallback' in window) {{ requestIdleCallback(start, {{ timeout: 2000 }}); }} else {{ setTimeout(start, 1); }} }})();",
+        js = assets.js,
+        wasm = assets.wasm,
+    );
+    view! { <script type="module" nonce=leptos::nonce::use_nonce()>{script}</script> }
 }
 
 /// The application root: brand, translations, layout and routes.

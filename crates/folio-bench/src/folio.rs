@@ -49,6 +49,7 @@ impl Folio {
         std::fs::create_dir_all(&data).map_err(|e| e.to_string())?;
         // Folio's log goes beside the benchmark's output, kept after the run.
         let log = std::env::temp_dir().join(format!("folio-bench-{port}.log"));
+        let log_file = std::fs::File::create(&log).map_err(|e| e.to_string())?;
         let mut command = Command::new(binary);
         command
             .env_clear()
@@ -81,10 +82,11 @@ impl Folio {
             .env("FOLIO_LOG", "warn")
             .env("RUST_BACKTRACE", "1")
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(
-                std::fs::File::create(&log).map_err(|e| e.to_string())?,
+            // Folio logs to standard output and panics go to standard error: both are kept.
+            .stdout(Stdio::from(
+                log_file.try_clone().map_err(|e| e.to_string())?,
             ))
+            .stderr(Stdio::from(log_file))
             .kill_on_drop(true);
         for (k, v) in &s.extra {
             command.env(k, v);
@@ -225,14 +227,14 @@ impl Http {
             ));
         }
         let pending = asked.cookies();
-        // Folio answers at once and looks the address up in the background, waiting up to 20 s
+        // Folio answers at once and looks the address up in the background, waiting up to 60 s
         // for room in the request budget: the mail can take that long and a little more.
         let code = inbox
-            .code_after(email, before, Duration::from_secs(30))
+            .code_after(email, before, Duration::from_secs(75))
             .await
             .ok_or_else(|| match inbox.unreadable(email).last() {
                 Some(mail) => format!("a mail to {email} without a readable code:\n{mail}"),
-                None => format!("no sign-in mail to {email} within 30 s"),
+                None => format!("no sign-in mail to {email} within 75 s"),
             })?;
         let verified = self
             .post_form(base, "/login/code", &format!("code={code}"), Some(&pending))
