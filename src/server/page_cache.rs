@@ -269,13 +269,10 @@ impl PageCache {
                     }
                 }
                 Err(error) => {
-                    tracing::warn!(%error, "a page's body failed while rendering");
-                    return Response::from_parts(
-                        parts,
-                        Body::from_stream(futures::stream::iter(
-                            chunks.into_iter().map(Ok::<_, axum::Error>),
-                        )),
-                    );
+                    // Passed on as it came: the answer breaks off, as it would have unkept.
+                    let seen = futures::stream::iter(chunks.into_iter().map(Ok));
+                    let failed = futures::stream::once(async move { Err(error) });
+                    return Response::from_parts(parts, Body::from_stream(seen.chain(failed)));
                 }
             }
         }
@@ -283,7 +280,7 @@ impl PageCache {
         let response = Response::from_parts(parts.clone(), Body::from(body.clone()));
 
         // Pages made from an answer served stale, or already out of date, are not kept.
-        if !upstream.answers_current(&log) || self.max_bytes == 0 {
+        if !upstream.answers_current(&log) {
             return response;
         }
         let csp = parts
@@ -369,6 +366,10 @@ pub async fn serve_kept_pages(
     let Some(key) = Key::of(&request) else {
         return next.run(request).await;
     };
+    if state.pages.max_bytes == 0 {
+        state.pages.misses.fetch_add(1, Ordering::Relaxed);
+        return next.run(request).await;
+    }
     let upstream = &state.upstream.client;
     if let Some(page) = state.pages.current(&key, upstream) {
         state.pages.hits.fetch_add(1, Ordering::Relaxed);
