@@ -58,8 +58,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// while it runs. (`HashedStylesheet` and `HydrationScripts` read it again on every page.)
 struct Assets {
     css: String,
-    js: String,
-    wasm: String,
+    /// The module script that loads the JS and WebAssembly files and hydrates the page.
+    hydration: String,
 }
 
 impl Assets {
@@ -89,8 +89,12 @@ impl Assets {
             };
             Assets {
                 css: name("css"),
-                js: name("js"),
-                wasm: name("wasm"),
+                hydration: format!(
+                    "(() => {{ const start = () => import({js:?}).then((m) => m.default({{ module_or_path: {wasm:?} }}).then(() => m.hydrate())); \
+                     if ('requestIdleCallback' in window) {{ requestIdleCallback(start, {{ timeout: 2000 }}); }} else {{ setTimeout(start, 1); }} }})();",
+                    js = name("js"),
+                    wasm = name("wasm"),
+                ),
             }
         })
     }
@@ -109,13 +113,7 @@ fn Stylesheet(options: LeptosOptions) -> impl IntoView {
 /// largest contentful paint, bench/FINDINGS.md).
 #[component]
 fn Hydration(options: LeptosOptions) -> impl IntoView {
-    let assets = Assets::of(&options);
-    let script = format!(
-        "(() => {{ const start = () => import({js:?}).then((m) => m.default({{ module_or_path: {wasm:?} }}).then(() => m.hydrate())); \
-         if ('requestIdleCallback' in window) {{ requestIdleCallback(start, {{ timeout: 2000 }}); }} else {{ setTimeout(start, 1); }} }})();",
-        js = assets.js,
-        wasm = assets.wasm,
-    );
+    let script = Assets::of(&options).hydration.as_str();
     view! { <script type="module" nonce=leptos::nonce::use_nonce()>{script}</script> }
 }
 

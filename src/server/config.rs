@@ -340,32 +340,20 @@ impl Config {
             ),
         };
 
-        let number = |name: &'static str, default: u32, max: u32| -> Result<u32, ConfigError> {
-            match get(name) {
-                None => Ok(default),
-                Some(v) => match v.parse::<u32>() {
-                    Ok(n) if (1..=max).contains(&n) => Ok(n),
-                    _ => Err(err(
-                        name,
-                        format!("expected a whole number from 1 to {max}, got {v:?}"),
-                    )),
-                },
-            }
-        };
-        let upstream_timeout_ms = number("FLEXPORTAL_TIMEOUT_MS", 10_000, 120_000)?;
-        let upstream_cache_ttl_secs = number("FLEXPORTAL_CACHE_TTL_SECS", 60, 86_400)?;
-        let page_cache_mb = match get("FOLIO_PAGE_CACHE_MB") {
-            None => 32,
+        let whole = |name: &'static str, default: u32, min: u32, max: u32| match get(name) {
+            None => Ok(default),
             Some(v) => match v.parse::<u32>() {
-                Ok(n) if n <= 4096 => n,
-                _ => {
-                    return Err(err(
-                        "FOLIO_PAGE_CACHE_MB",
-                        format!("expected a whole number from 0 to 4096, got {v:?}"),
-                    ))
-                }
+                Ok(n) if (min..=max).contains(&n) => Ok(n),
+                _ => Err(err(
+                    name,
+                    format!("expected a whole number from {min} to {max}, got {v:?}"),
+                )),
             },
         };
+        let number = |name: &'static str, default: u32, max: u32| whole(name, default, 1, max);
+        let upstream_timeout_ms = number("FLEXPORTAL_TIMEOUT_MS", 10_000, 120_000)?;
+        let upstream_cache_ttl_secs = number("FLEXPORTAL_CACHE_TTL_SECS", 60, 86_400)?;
+        let page_cache_mb = whole("FOLIO_PAGE_CACHE_MB", 32, 0, 4096)?;
         let auth = AuthConfig {
             idle_minutes: number("FOLIO_SESSION_IDLE_MINUTES", 30, 24 * 60)?,
             max_hours: number("FOLIO_SESSION_MAX_HOURS", 12, 24 * 30)?,

@@ -259,8 +259,7 @@ pub async fn owned_orders(client: &Client, scope: &Scope) -> Result<OwnedOrders,
 
 /// The home page: orders, the newest documents and how many there are of each type.
 pub async fn overview(client: &Client, scope: &Scope) -> Result<Overview, AppError> {
-    // Boxed: its future is most of this one's, which a page moves several times.
-    let owned = Box::pin(owned_orders(client, scope)).await?;
+    let owned = owned_orders(client, scope).await?;
     let (index, files_stale) = visible_documents(client, scope, &owned).await?;
     // Derived from the owned orders, which are shared while their answers are the same.
     let answers = [AnswerId::of(&owned.orders, owned.orders.is_empty())];
@@ -296,8 +295,7 @@ pub async fn documents(
     scope: &Scope,
     query: DocumentQuery,
 ) -> Result<DocumentList, AppError> {
-    // Boxed: its future is most of this one's, which a page moves several times.
-    let owned = Box::pin(owned_orders(client, scope)).await?;
+    let owned = owned_orders(client, scope).await?;
     let (index, files_stale) = visible_documents(client, scope, &owned).await?;
     Ok(page_of(
         &index,

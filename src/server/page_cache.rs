@@ -277,19 +277,18 @@ impl PageCache {
             }
         }
         let body: Bytes = chunks.concat().into();
-        let response = Response::from_parts(parts.clone(), Body::from(body.clone()));
+        let mut headers = parts.headers.clone();
+        let response = Response::from_parts(parts, Body::from(body.clone()));
 
         // Pages made from an answer served stale, or already out of date, are not kept.
         if !upstream.answers_current(&log) {
             return response;
         }
-        let csp = parts
-            .headers
+        let csp = headers
             .get(header::CONTENT_SECURITY_POLICY)
             .and_then(|v| v.to_str().ok())
             .map(|v| v.split(nonce.as_str()).map(str::to_owned).collect())
             .unwrap_or_default();
-        let mut headers = parts.headers;
         headers.remove(header::CONTENT_SECURITY_POLICY);
         headers.remove(header::CONTENT_LENGTH);
         let body = split_at(&body, nonce.as_bytes());

@@ -62,12 +62,9 @@ impl AnswerLog {
     }
 
     /// How many distinct answers were read.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.reads.lock().unwrap_or_else(|e| e.into_inner()).len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// True while no answer read was served stale, and every one is younger than `ttl` and
@@ -135,24 +132,8 @@ impl Cache {
 
     /// Answers `key` from the cache while fresh; otherwise runs `fetch` once for all concurrent
     /// readers of `key`. If `fetch` fails with a transient error and an older answer exists,
-    /// that answer is returned marked stale.
-    #[cfg(test)]
+    /// that answer is returned marked stale. Notes in `log`, when given, which answer was read.
     pub async fn get_or_fetch<T, F, Fut>(
-        &self,
-        key: String,
-        metrics: &Metrics,
-        fetch: F,
-    ) -> Result<Fetched<T>, Error>
-    where
-        T: Send + Sync + 'static,
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<T, Error>>,
-    {
-        self.get_or_fetch_logged(key, metrics, None, fetch).await
-    }
-
-    /// [`Cache::get_or_fetch`], noting in `log` (when given) which answer was read.
-    pub async fn get_or_fetch_logged<T, F, Fut>(
         &self,
         key: String,
         metrics: &Metrics,
@@ -343,7 +324,7 @@ mod tests {
             let (cache, metrics, calls) = (cache.clone(), metrics.clone(), calls.clone());
             tasks.push(tokio::spawn(async move {
                 cache
-                    .get_or_fetch("k".into(), &metrics, || async {
+                    .get_or_fetch("k".into(), &metrics, None, || async {
                         calls.fetch_add(1, Ordering::SeqCst);
                         tokio::time::sleep(Duration::from_millis(50)).await;
                         Ok::<_, Error>(7u32)
@@ -363,12 +344,14 @@ mod tests {
         let cache = Cache::new(Duration::from_millis(20), Duration::from_secs(600), 100);
         let metrics = Metrics::default();
         cache
-            .get_or_fetch("k".into(), &metrics, || async { Ok::<_, Error>(1u32) })
+            .get_or_fetch("k".into(), &metrics, None, || async {
+                Ok::<_, Error>(1u32)
+            })
             .await
             .unwrap();
         tokio::time::sleep(Duration::from_millis(30)).await;
         let stale = cache
-            .get_or_fetch("k".into(), &metrics, || async {
+            .get_or_fetch("k".into(), &metrics, None, || async {
                 Err::<u32, _>(Error::Server { status: 500 })
             })
             .await
@@ -377,7 +360,9 @@ mod tests {
         assert_eq!(*stale.value, 1);
 
         let not_found = cache
-            .get_or_fetch::<u32, _, _>("k".into(), &metrics, || async { Err(Error::NotFound) })
+            .get_or_fetch::<u32, _, _>("k".into(), &metrics, None, || async {
+                Err(Error::NotFound)
+            })
             .await;
         assert!(
             not_found.is_ok(),
@@ -385,7 +370,9 @@ mod tests {
         );
         tokio::time::sleep(FAILURE_SHARED_FOR).await;
         let not_found = cache
-            .get_or_fetch::<u32, _, _>("k".into(), &metrics, || async { Err(Error::NotFound) })
+            .get_or_fetch::<u32, _, _>("k".into(), &metrics, None, || async {
+                Err(Error::NotFound)
+            })
             .await;
         assert_eq!(
             not_found.unwrap_err(),
@@ -400,11 +387,9 @@ mod tests {
         let metrics = Metrics::default();
         for i in 0..50u32 {
             cache
-                .get_or_fetch(
-                    format!("k{i}"),
-                    &metrics,
-                    || async move { Ok::<_, Error>(i) },
-                )
+                .get_or_fetch(format!("k{i}"), &metrics, None, || async move {
+                    Ok::<_, Error>(i)
+                })
                 .await
                 .unwrap();
         }
@@ -418,7 +403,7 @@ mod tests {
         let metrics = Metrics::default();
         async fn read(cache: &Cache, key: &str, log: Option<&AnswerLog>, value: u32) {
             cache
-                .get_or_fetch_logged(key.into(), &Metrics::default(), log, || async move {
+                .get_or_fetch(key.into(), &Metrics::default(), log, || async move {
                     Ok::<_, Error>(value)
                 })
                 .await
@@ -448,7 +433,7 @@ mod tests {
         // An old answer served because the upstream failed is noted as such.
         let log = AnswerLog::default();
         let stale = cache
-            .get_or_fetch_logged::<u32, _, _>("a".into(), &metrics, Some(&log), || async {
+            .get_or_fetch::<u32, _, _>("a".into(), &metrics, Some(&log), || async {
                 Err(Error::Unreachable("down".into()))
             })
             .await

@@ -239,7 +239,7 @@ impl Client {
         let order_id = order_id.to_owned();
         self.inner
             .cache
-            .get_or_fetch_logged(
+            .get_or_fetch(
                 key,
                 &self.inner.metrics,
                 self.log.as_deref(),
@@ -330,7 +330,7 @@ impl Client {
         let path = path.to_owned();
         self.inner
             .cache
-            .get_or_fetch_logged(
+            .get_or_fetch(
                 key,
                 &self.inner.metrics,
                 self.log.as_deref(),
@@ -352,7 +352,7 @@ impl Client {
         let this = self.clone();
         self.inner
             .cache
-            .get_or_fetch_logged(
+            .get_or_fetch(
                 key,
                 &self.inner.metrics,
                 self.log.as_deref(),

@@ -27,15 +27,13 @@ const BUDGET: u32 = 100;
 
 pub async fn run(paths: &Paths) -> Result<(), String> {
     let mut report = Report::default();
-    let upstream = Upstream::start().await.map_err(|e| e.to_string())?;
-    let (inbox, smtp_url) = Inbox::start().await.map_err(|e| e.to_string())?;
     // Outside the budget figure, the budget is set high so that it does not shape the others.
-    let folio = Folio::start(
-        &paths.folio,
-        &paths.site,
-        &settings(&upstream, &smtp_url, 100_000),
-    )
-    .await?;
+    let Rig {
+        upstream,
+        inbox,
+        smtp_url,
+        folio,
+    } = Rig::start(paths, 100_000, None, Vec::new()).await?;
     let http = Http::new();
     let base = folio.base.clone();
     println!("Folio {base}, stand-in FlexPortal {}", upstream.base_url);
@@ -385,6 +383,45 @@ pub async fn run(paths: &Paths) -> Result<(), String> {
     Ok(())
 }
 
+/// What every run starts with: the stand-in FlexPortal, the mail sink, and one Folio against
+/// both.
+pub(crate) struct Rig {
+    pub upstream: Upstream,
+    pub inbox: Inbox,
+    pub smtp_url: String,
+    pub folio: Folio,
+}
+
+impl Rig {
+    /// Folio gets `budget` upstream requests a minute and the `extra` settings; the stand-in
+    /// answers 429 beyond `upstream_limit` a minute, if given.
+    pub async fn start(
+        paths: &Paths,
+        budget: u32,
+        upstream_limit: Option<u32>,
+        extra: Vec<(&'static str, String)>,
+    ) -> Result<Self, String> {
+        let upstream = Upstream::start().await.map_err(|e| e.to_string())?;
+        upstream.faults.set_rate_limit_per_minute(upstream_limit);
+        let (inbox, smtp_url) = Inbox::start().await.map_err(|e| e.to_string())?;
+        let folio = Folio::start(
+            &paths.folio,
+            &paths.site,
+            &Settings {
+                extra,
+                ..settings(&upstream, &smtp_url, budget)
+            },
+        )
+        .await?;
+        Ok(Self {
+            upstream,
+            inbox,
+            smtp_url,
+            folio,
+        })
+    }
+}
+
 fn settings(upstream: &Upstream, smtp_url: &str, budget: u32) -> Settings {
     Settings {
         upstream_url: upstream.base_url.clone(),
@@ -495,14 +532,7 @@ async fn added_latency(
 
 /// Only the sign-ins of the memory figure: `n` sessions through the real flow, timed.
 pub async fn sign_ins(paths: &Paths, n: usize) -> Result<(), String> {
-    let upstream = Upstream::start().await.map_err(|e| e.to_string())?;
-    let (inbox, smtp_url) = Inbox::start().await.map_err(|e| e.to_string())?;
-    let folio = Folio::start(
-        &paths.folio,
-        &paths.site,
-        &settings(&upstream, &smtp_url, 100_000),
-    )
-    .await?;
+    let Rig { inbox, folio, .. } = Rig::start(paths, 100_000, None, Vec::new()).await?;
     let started = Instant::now();
     let signed = sign_in_many(&Http::new(), &folio.base, &inbox, n).await;
     println!(
@@ -570,15 +600,12 @@ struct BudgetRun {
 /// `offered` crowd customers (from the `first`th) arrive evenly over a minute; each signs in
 /// and opens `/`. A fresh stand-in limits Folio to the budget, as FlexPortal does.
 async fn budget_minute(paths: &Paths, offered: usize, first: usize) -> Result<BudgetRun, String> {
-    let upstream = Upstream::start().await.map_err(|e| e.to_string())?;
-    upstream.faults.set_rate_limit_per_minute(Some(BUDGET));
-    let (inbox, smtp_url) = Inbox::start().await.map_err(|e| e.to_string())?;
-    let folio = Folio::start(
-        &paths.folio,
-        &paths.site,
-        &settings(&upstream, &smtp_url, BUDGET),
-    )
-    .await?;
+    let Rig {
+        upstream,
+        inbox,
+        folio,
+        ..
+    } = Rig::start(paths, BUDGET, Some(BUDGET), Vec::new()).await?;
     let http = Http::new();
     let start = Instant::now();
     let mut arrivals = tokio::task::JoinSet::new();

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use flexportal_sim::{crowd_email, Tenant};
 
-use crate::folio::{Folio, Http, Settings};
+use crate::bench::Rig;
+use crate::folio::Http;
 use crate::report::{mib, thousands};
-use crate::upstream::Upstream;
 use crate::Paths;
 
 const BUDGET: u32 = 100;
@@ -34,21 +34,19 @@ struct Tally {
 }
 
 pub async fn run(paths: &Paths, seconds: u64) -> Result<(), String> {
-    let upstream = Upstream::start().await.map_err(|e| e.to_string())?;
-    upstream.faults.set_rate_limit_per_minute(Some(BUDGET));
-    let (inbox, smtp_url) = crate::smtp::Inbox::start()
-        .await
-        .map_err(|e| e.to_string())?;
-    let settings = Settings {
-        upstream_url: upstream.base_url.clone(),
-        api_key: upstream.api_key.clone(),
-        tenant_id: upstream.tenant_id.clone(),
-        smtp_url,
-        budget_per_min: BUDGET,
+    let Rig {
+        upstream,
+        inbox,
+        mut folio,
+        ..
+    } = Rig::start(
+        paths,
+        BUDGET,
+        Some(BUDGET),
         // A short freshness, so that the upstream keeps being asked during the soak.
-        extra: vec![("FLEXPORTAL_CACHE_TTL_SECS", "10".into())],
-    };
-    let mut folio = Folio::start(&paths.folio, &paths.site, &settings).await?;
+        vec![("FLEXPORTAL_CACHE_TTL_SECS", "10".into())],
+    )
+    .await?;
     let http = Http::new();
     let base = folio.base.clone();
 
