@@ -1,5 +1,5 @@
 //! Every response the sim gives for the endpoints Folio uses must match FlexPortal's OpenAPI
-//! document (read from the shared folder at test time).
+//! document, as kept in `tests/data/flexportal-openapi.json`.
 
 mod common;
 

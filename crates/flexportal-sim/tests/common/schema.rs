@@ -12,11 +12,12 @@ pub struct Spec {
 }
 
 impl Spec {
-    /// The shared spec beside the repository, never copied into it.
+    /// The part of FlexPortal's OpenAPI document that the sim serves, kept in the repository
+    /// (`tests/data/flexportal-openapi.json`, which names its source and the day it was taken).
     pub fn load() -> Self {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/flexportal/openapi.json"
+            "/tests/data/flexportal-openapi.json"
         );
         let text =
             std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
