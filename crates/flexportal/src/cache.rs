@@ -196,7 +196,6 @@ impl Cache {
     }
 
     /// Forgets `key`, e.g. after a write.
-    #[allow(dead_code)]
     pub fn invalidate(&self, key: &str) {
         let removed = self
             .entries

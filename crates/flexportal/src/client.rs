@@ -1,7 +1,9 @@
 //! The client: one pooled HTTP client, the budget, the cache, retries and pagination.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use reqwest::{header, Method, StatusCode};
@@ -96,7 +98,13 @@ struct Inner {
     cache: Cache,
     metrics: Metrics,
     signed: Mutex<HashMap<(String, FileAction), (SignedUrl, Instant)>>,
+    customer_watch: OnceLock<CustomerWatch>,
 }
+
+/// Called with every customer record fetched from FlexPortal (not with cached copies), before
+/// any reader gets it: see [`Client::watch_customers`].
+pub type CustomerWatch =
+    Arc<dyn Fn(Arc<Customer>) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 
 /// Signed URLs kept for handing out again; beyond this, expired ones are swept, and if none
 /// has expired, all are dropped.
@@ -127,6 +135,7 @@ impl Client {
                 ),
                 metrics: Metrics::default(),
                 signed: Mutex::new(HashMap::new()),
+                customer_watch: OnceLock::new(),
                 config,
             }),
             log: None,
@@ -189,8 +198,33 @@ impl Client {
 
     /// `GET /v1/customers/{id}`.
     pub async fn customer(&self, customer_id: &str) -> Result<Fetched<Customer>, Error> {
-        self.cached_get(&format!("/customers/{}", segment(customer_id)), vec![])
+        let path = format!("/customers/{}", segment(customer_id));
+        let key = cache_key(&path, &[]);
+        let this = self.clone();
+        self.inner
+            .cache
+            .get_or_fetch(
+                key,
+                &self.inner.metrics,
+                self.log.as_deref(),
+                move || async move {
+                    let customer: Customer = this.request(Method::GET, &path, &[], None).await?;
+                    if let Some(watch) = this.inner.customer_watch.get() {
+                        let customer = Arc::new(customer);
+                        watch(customer.clone()).await;
+                        return Ok(Arc::unwrap_or_clone(customer));
+                    }
+                    Ok(customer)
+                },
+            )
             .await
+    }
+
+    /// Has `watch` see every customer record fetched from FlexPortal from now on, before any
+    /// reader gets it, so that a change upstream (a customer made inactive, a new address)
+    /// takes effect as soon as Folio learns of it. Set once; later calls are ignored.
+    pub fn watch_customers(&self, watch: CustomerWatch) {
+        let _ = self.inner.customer_watch.set(watch);
     }
 
     /// `GET /v1/orders?customerId=`, all pages. The items still need checking: see
@@ -246,6 +280,23 @@ impl Client {
                 move || async move { this.fetch_files_of_order(&order_id).await },
             )
             .await
+    }
+
+    /// Forgets the cached order list of a customer and the file lists of the given orders,
+    /// so that their next reads ask FlexPortal again. Pages made from them stop being current.
+    pub fn forget_order_lists<'a>(
+        &self,
+        customer_id: &str,
+        order_ids: impl IntoIterator<Item = &'a str>,
+    ) {
+        let cache = &self.inner.cache;
+        cache.invalidate(&cache_key(
+            "/orders",
+            &[("customerId", customer_id.to_owned())],
+        ));
+        for order_id in order_ids {
+            cache.invalidate(&cache_key("/files", &[("orderId", order_id.to_owned())]));
+        }
     }
 
     /// `GET /v1/files/{id}`: metadata only.

@@ -21,6 +21,6 @@ mod metrics;
 pub mod model;
 
 pub use cache::{AnswerLog, Fetched};
-pub use client::{Client, ClientConfig, FileAction};
+pub use client::{Client, ClientConfig, CustomerWatch, FileAction};
 pub use error::Error;
 pub use metrics::MetricsSnapshot;
