@@ -26,6 +26,17 @@ struct FaultState {
     email_case_insensitive: AtomicBool,
     clock_offset_secs: AtomicI64,
     rate_limit: Mutex<RateLimit>,
+    /// Customer records changed since the tenant was seeded, by customer id: what an edit in
+    /// FlexPortal's dashboard would do to them.
+    customer_changes: Mutex<BTreeMap<String, CustomerChange>>,
+}
+
+/// A change to one customer record, as the tenant's staff might make it upstream.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CustomerChange {
+    /// `active` or `inactive`.
+    pub status: Option<String>,
+    pub email: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -163,6 +174,30 @@ impl Faults {
             window_start: None,
             used: 0,
         };
+    }
+
+    /// From now on, serve customer `customer_id` changed as given (on top of earlier changes).
+    pub fn change_customer(&self, customer_id: &str, change: CustomerChange) {
+        let mut changes = self.customer_changes();
+        let entry = changes.entry(customer_id.to_owned()).or_default();
+        if change.status.is_some() {
+            entry.status = change.status;
+        }
+        if change.email.is_some() {
+            entry.email = change.email;
+        }
+    }
+
+    /// The change to `customer_id`, if any.
+    pub(crate) fn customer_change(&self, customer_id: &str) -> Option<CustomerChange> {
+        self.customer_changes().get(customer_id).cloned()
+    }
+
+    fn customer_changes(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, CustomerChange>> {
+        self.0
+            .customer_changes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     /// Switch everything off.

@@ -40,7 +40,7 @@ pub use data::{
     crowd_email, Address, Customer, DemoAccount, File, Item, LineItem, Order, OrderCustomer,
     Payment, Rental, RentalProgress, Tenant, Totals, DEMO_API_KEY, DEMO_TENANT_ID, DEMO_TODAY,
 };
-pub use faults::{Counters, FaultPatch, FaultSettings, Faults};
+pub use faults::{Counters, CustomerChange, FaultPatch, FaultSettings, Faults};
 pub use server::{router, SimState};
 
 /// A configured but not yet running sim.

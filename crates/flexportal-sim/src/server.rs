@@ -326,20 +326,27 @@ async fn list_customers(State(s): State<SimState>, Query(q): Params) -> ApiResul
     check_enum(&q, "status", &["active", "inactive"])?;
     check_enum(&q, "customerType", &["individual", "business"])?;
     let ci = s.0.faults.email_case_insensitive();
+    // Filters apply to the records as served now, changes included.
+    let served = |c: &crate::data::Customer| customer_value(&s, c);
+    let field = |v: &Value, name: &str| v[name].as_str().unwrap_or_default().to_owned();
     let items = s
         .tenant()
         .customers
         .iter()
-        .filter(|c| match q.get("email") {
-            None => true,
-            Some(e) if ci => c.email.eq_ignore_ascii_case(e),
-            Some(e) => &c.email == e,
-        })
         .filter(|c| {
-            matches(&q, "status", &c.status) && matches(&q, "customerType", &c.customer_type)
+            let v = served(c);
+            let email = field(&v, "email");
+            let email_ok = match q.get("email") {
+                None => true,
+                Some(e) if ci => email.eq_ignore_ascii_case(e),
+                Some(e) => &email == e,
+            };
+            email_ok
+                && matches(&q, "status", &field(&v, "status"))
+                && matches(&q, "customerType", &c.customer_type)
         })
         .collect();
-    let p = cursor_page(items, &q, |c| &c.customer_id, |c| &c.created_at, to_value)?;
+    let p = cursor_page(items, &q, |c| &c.customer_id, |c| &c.created_at, served)?;
     Ok(Json(json!({"customers": p.items, "count": p.items.len(), "limit": p.limit, "hasMore": p.has_more, "nextCursor": p.next_cursor})).into_response())
 }
 
@@ -350,7 +357,22 @@ async fn get_customer(State(s): State<SimState>, Path(id): Path<String>) -> ApiR
         .iter()
         .find(|c| c.customer_id == id)
         .ok_or_else(|| ApiError::not_found("Customer"))?;
-    Ok(Json(to_value(c)).into_response())
+    Ok(Json(customer_value(&s, c)).into_response())
+}
+
+/// A customer record as served now: as seeded, with any change made since (see
+/// [`crate::Faults::change_customer`]).
+fn customer_value(s: &SimState, c: &crate::data::Customer) -> Value {
+    let mut value = to_value(c);
+    if let Some(change) = s.0.faults.customer_change(&c.customer_id) {
+        if let Some(status) = change.status {
+            value["status"] = Value::String(status);
+        }
+        if let Some(email) = change.email {
+            value["email"] = Value::String(email);
+        }
+    }
+    value
 }
 
 async fn list_orders(State(s): State<SimState>, Query(q): Params) -> ApiResult {
