@@ -190,7 +190,11 @@ fn Layout() -> impl IntoView {
                         view=|| view! { <LoginCheckPage /> }
                         ssr=SsrMode::InOrder
                     />
-                    <Route path=path!("/login/verify") view=|| view! { <LoginVerifyPage /> } />
+                    <Route
+                        path=path!("/login/verify")
+                        view=|| view! { <LoginVerifyPage /> }
+                        ssr=SsrMode::InOrder
+                    />
                     <Route path=path!("/dev/outbox") view=OutboxPage ssr=SsrMode::InOrder />
                     <Route path=path!("/access") view=AccessPage ssr=SsrMode::Async />
                     <Route path=path!("/s/:token") view=ShareLandingPage ssr=SsrMode::Async />
@@ -209,6 +213,7 @@ fn Layout() -> impl IntoView {
                     <Route
                         path=path!("/manage/login/verify")
                         view=|| view! { <LoginVerifyPage staff=true /> }
+                        ssr=SsrMode::InOrder
                     />
                     <Route path=path!("/manage") view=ManageHomePage ssr=SsrMode::Async />
                     <Route

@@ -10,9 +10,20 @@ use flexportal_sim::{RunningSim, Sim, Tenant};
 use folio::error::AppError;
 use folio::model::{DocType, DocumentQuery, DocumentRow, QueryNotice, Sort};
 use folio::server::documents::{
-    authorize_file, documents, invoices, order_detail, overview, owned_orders, Scope,
+    authorize_file, documents, invoices, order_detail, overview, owned_orders, Asker, FileLookups,
+    Scope,
 };
 use secrecy::SecretString;
+
+/// A caller of the file routes with limits of its own.
+fn asker() -> Asker<'static> {
+    static LOOKUPS: std::sync::LazyLock<FileLookups> = std::sync::LazyLock::new(FileLookups::default);
+    Asker {
+        who: "customer:test",
+        lookups: &LOOKUPS,
+        now: 0,
+    }
+}
 
 const ANNA: &str = "cust_0001";
 const BEN: &str = "cust_0002";
@@ -260,7 +271,7 @@ async fn the_business_sees_all_its_836_files_and_nobody_else_sees_any() {
         for id in &tenant_level {
             assert!(!seen.contains(id), "{customer} sees tenant-level file {id}");
             assert_eq!(
-                authorize_file(&client, &whole(customer), id).await,
+                authorize_file(&client, &whole(customer), id, &asker()).await,
                 Err(AppError::NotFound)
             );
         }
@@ -300,12 +311,12 @@ async fn a_link_for_one_order_cannot_see_another() {
     );
     let other = oracle.file_of_type_in_order("ord_10004", "contract");
     assert_eq!(
-        authorize_file(&client, &scope, &other).await,
+        authorize_file(&client, &scope, &other, &asker()).await,
         Err(AppError::NotFound)
     );
     let own = oracle.file_of_type_in_order("ord_10002", "contract");
     assert_eq!(
-        authorize_file(&client, &scope, &own)
+        authorize_file(&client, &scope, &own, &asker())
             .await
             .unwrap()
             .order_id,
@@ -335,7 +346,7 @@ async fn a_link_for_one_order_cannot_see_another() {
     );
     let bens = oracle.file_of_type_in_order("ord_10001", "contract");
     assert_eq!(
-        authorize_file(&client, &forged, &bens).await,
+        authorize_file(&client, &forged, &bens, &asker()).await,
         Err(AppError::NotFound)
     );
 }
@@ -368,11 +379,11 @@ async fn a_link_for_invoices_cannot_see_a_contract() {
 
     let contract = oracle.file_of_type_in_order("ord_10002", "contract");
     assert_eq!(
-        authorize_file(&client, &scope, &contract).await,
+        authorize_file(&client, &scope, &contract, &asker()).await,
         Err(AppError::NotFound)
     );
     let invoice = oracle.file_of_type_in_order("ord_10002", "invoice");
-    let visible = authorize_file(&client, &scope, &invoice).await.unwrap();
+    let visible = authorize_file(&client, &scope, &invoice, &asker()).await.unwrap();
     assert_eq!(visible.doc_type, DocType::Invoice);
     assert_eq!(visible.content_type, "application/pdf");
     assert!(visible.name.ends_with(".pdf"));
@@ -638,7 +649,7 @@ async fn foreign_missing_and_forged_ids_answer_the_same_not_found() {
         "file_200001%2F..",
     ] {
         assert_eq!(
-            authorize_file(&client, &ben, file).await,
+            authorize_file(&client, &ben, file, &asker()).await,
             Err(AppError::NotFound),
             "file {file:?}"
         );
@@ -647,7 +658,7 @@ async fn foreign_missing_and_forged_ids_answer_the_same_not_found() {
     let detail = order_detail(&client, &ben, "ord_10001").await.unwrap();
     assert_eq!(detail.id, "ord_10001");
     assert_eq!(
-        authorize_file(&client, &whole(DANA), &danas_file)
+        authorize_file(&client, &whole(DANA), &danas_file, &asker())
             .await
             .unwrap()
             .id,
@@ -803,7 +814,7 @@ async fn upstream_500_429_and_hangs_are_unavailable() {
     sim.faults.hang_next(5);
     let started = std::time::Instant::now();
     assert_eq!(
-        authorize_file(&impatient_client(&sim), &whole(BEN), "file_200001").await,
+        authorize_file(&impatient_client(&sim), &whole(BEN), "file_200001", &asker()).await,
         Err(AppError::Unavailable)
     );
     assert!(started.elapsed() < Duration::from_secs(5));
@@ -1008,13 +1019,13 @@ async fn ownership_is_derived_even_when_the_upstream_returns_everything() {
         "file_none",
     ] {
         assert_eq!(
-            authorize_file(&client, &scope, refused).await,
+            authorize_file(&client, &scope, refused, &asker()).await,
             Err(AppError::NotFound),
             "{refused}"
         );
     }
     assert_eq!(
-        authorize_file(&client, &scope, "file_a1").await.unwrap().id,
+        authorize_file(&client, &scope, "file_a1", &asker()).await.unwrap().id,
         "file_a1"
     );
     for refused in ["ord_b1", "ord_t", "ord_gone"] {

@@ -8,7 +8,10 @@ mod common;
 use std::collections::BTreeSet;
 
 use axum::http::StatusCode;
-use common::{form_value, mails_to, signed_in, wait_for_mail, Answer, Browser, TestApp};
+use common::{
+    create_link as create, form_value, mails_to, open_link as open, signed_in, staff,
+    wait_for_mail, Answer, Browser, TestApp,
+};
 use flexportal_sim::Sim;
 use folio::server::staff::DEMO_MANAGER_EMAIL;
 
@@ -79,72 +82,6 @@ impl Truth {
 
 async fn app() -> TestApp {
     TestApp::new(&[("FOLIO_SESSION_MAX_HOURS", "720")]).await
-}
-
-/// A browser signed in as the demo account manager through the real staff sign-in.
-async fn staff(app: &TestApp) -> Browser<'_> {
-    let mut browser = Browser::new(app);
-    let before = mails_to(app, DEMO_MANAGER_EMAIL).await;
-    let answer = browser
-        .post(
-            "/manage/login",
-            &format!("email={}", form_value(DEMO_MANAGER_EMAIL)),
-        )
-        .await;
-    assert_eq!(answer.location(), "/manage/login/check");
-    let (link, code) = wait_for_mail(app, DEMO_MANAGER_EMAIL, before).await;
-    assert!(
-        link.contains("/manage/login/verify?token="),
-        "the staff mail links to the staff page: {link}"
-    );
-    let answer = browser
-        .post("/manage/login/code", &format!("code={code}"))
-        .await;
-    assert_eq!(answer.location(), "/manage", "staff signed in");
-    browser
-}
-
-/// Creates a link for `customer` with the form `body`; returns its id and token.
-async fn create(staff: &mut Browser<'_>, customer: &str, body: &str) -> (String, String) {
-    let answer = staff
-        .post(&format!("/manage/customers/{customer}/share"), body)
-        .await;
-    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
-    let page = answer.location().to_owned();
-    let id = page
-        .strip_prefix("/manage/links/")
-        .unwrap_or_else(|| panic!("created: {page}"))
-        .to_owned();
-    let shown = staff.get(&page).await;
-    assert_eq!(shown.status, StatusCode::OK);
-    let token = token_in(&shown.text()).expect("the new link's address is shown");
-    assert_eq!(shown.headers["cache-control"], "no-store");
-    let again = staff.get(&page).await;
-    assert_eq!(
-        token_in(&again.text()),
-        None,
-        "the address is shown once only"
-    );
-    (id, token)
-}
-
-/// The token of the first `/s/…` address in a page or mail.
-fn token_in(text: &str) -> Option<String> {
-    let start = text.find("/s/")? + 3;
-    Some(
-        text[start..]
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-            .collect(),
-    )
-}
-
-/// A fresh browser that opens the link with its button.
-async fn open<'a>(app: &'a TestApp, token: &str) -> Browser<'a> {
-    let mut browser = Browser::new(app);
-    let answer = browser.post(&format!("/s/{token}"), "").await;
-    assert_eq!(answer.location(), "/documents", "the link opens");
-    browser
 }
 
 /// Every document id a session sees on `/documents`, all pages, through the server function.
@@ -404,13 +341,21 @@ async fn revocation_ends_open_sessions_at_their_next_request() {
 
 #[tokio::test]
 async fn expiry_ends_open_sessions_and_extending_brings_the_link_back() {
-    let app = app().await;
+    // Sessions that stay open for a day: idle for at most a day, used every twelve hours.
+    let app = TestApp::new(&[
+        ("FOLIO_SESSION_MAX_HOURS", "720"),
+        ("FOLIO_SESSION_IDLE_MINUTES", "1440"),
+    ])
+    .await;
     let mut manager = staff(&app).await;
     let (id, token) = create(&mut manager, CLARA_ID, "scope=all&days=1").await;
     let mut guest = open(&app, &token).await;
     assert_eq!(guest.get("/").await.status, StatusCode::OK);
 
-    app.state.clock.advance(86_400);
+    app.state.clock.advance(43_200);
+    assert_eq!(guest.get("/").await.status, StatusCode::OK);
+    manager.get("/manage").await;
+    app.state.clock.advance(43_200);
     let page = guest.get("/").await;
     assert_eq!(page.location(), "/shared/ended?why=expired");
     assert_eq!(

@@ -256,7 +256,7 @@ async fn a_customers_own_file_redirects_to_a_short_lived_signed_url() {
     let file = &files_of("cust_0002")[0].0;
     let answer = ben.get(&format!("/files/{file}/view")).await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER);
-    assert_eq!(answer.headers["cache-control"], "no-store");
+    assert_eq!(answer.headers["cache-control"], "private, no-store");
     assert_eq!(answer.headers["referrer-policy"], "no-referrer");
     let location = answer.location().to_owned();
     assert!(

@@ -223,7 +223,13 @@ async fn demo_mode_runs_the_stand_in_and_reports_it_ready() {
 
 #[tokio::test]
 async fn metrics_are_prometheus_text() {
-    let answer = app().await.get("/metrics", &[]).await;
+    let app = TestApp::new(&[("FOLIO_METRICS_TOKEN", "a-token-of-the-operator")]).await;
+    let answer = app
+        .get(
+            "/metrics",
+            &[("authorization", "Bearer a-token-of-the-operator")],
+        )
+        .await;
     assert_eq!(answer.status, StatusCode::OK);
     assert!(answer
         .body

@@ -96,7 +96,7 @@ async fn sign_in_with_the_link_needs_the_post_and_works_once() {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("Continue"));
     assert_eq!(page.headers["referrer-policy"], "no-referrer");
-    assert_eq!(page.headers["cache-control"], "no-store");
+    assert_eq!(page.headers["cache-control"], "private, no-store");
     assert_signed_out(&mut scanner).await;
 
     // The customer opens it on another device and continues.

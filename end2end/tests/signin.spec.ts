@@ -57,3 +57,21 @@ test('the sign-in page lists the demo accounts', async ({ page }) => {
   await expect(page.getByRole('heading', { name: 'Demo accounts' })).toBeVisible();
   await expect(page.getByRole('button', { name: 'Sign in as Dana Fischer' })).toBeVisible();
 });
+
+test('after signing out, Back shows no documents', async ({ page, signIn }, testInfo) => {
+  const [email] = customers(hasJavaScript(testInfo)).byCode;
+  await signIn.as(email);
+  await page.goto('/documents');
+  const rows = page.locator('table.documents tbody tr');
+  await expect(rows.first()).toBeVisible();
+  const documentName = (await rows.first().locator('td').first().innerText()).trim();
+
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+  await expect(page.getByText('Signed in as')).toHaveCount(0);
+  await page.goBack();
+  // The page is fetched again, not shown from a cache, and there is nobody signed in.
+  await expect(page).toHaveURL(/\/documents$/);
+  await expect(page.getByText('Signed in as')).toHaveCount(0);
+  await expect(rows).toHaveCount(0);
+  await expect(page.getByText(documentName)).toHaveCount(0);
+});

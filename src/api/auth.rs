@@ -48,6 +48,20 @@ pub async fn get_pending_sign_in() -> Result<Option<String>, AppError> {
     )
 }
 
+/// The address a sign-in link signs in, while the link can still be used; `None` for an
+/// unknown, used or expired one. Only the holder of the link's token can ask, and the token
+/// already signs them in: the address tells them whose account they are about to enter.
+#[server(endpoint = "get_sign_in_link")]
+pub async fn get_sign_in_link(token: String, staff: bool) -> Result<Option<String>, AppError> {
+    let state = expect_context::<crate::server::AppState>();
+    crate::server::auth::link_address(&state, &token, staff)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "cannot read the sign-in attempt");
+            AppError::Unavailable
+        })
+}
+
 /// The demo outbox, newest first. Outside demo mode there is no outbox: not found.
 #[server(endpoint = "get_outbox")]
 pub async fn get_outbox() -> Result<Vec<OutboxMessage>, AppError> {

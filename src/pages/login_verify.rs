@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_query_map};
 
+use crate::api::auth::get_sign_in_link;
 use crate::i18n::*;
 
 /// `/login/verify?token=…` (`/manage/login/verify` for staff): the link from the mail lands here. Only the button's POST spends
@@ -14,6 +15,14 @@ pub fn LoginVerifyPage(#[prop(optional)] staff: bool) -> impl IntoView {
     crate::components::http_status::keep_private();
     let query = use_query_map();
     let token = move || query.read().get("token").filter(|t| !t.trim().is_empty());
+    // Whose account the link opens, so that someone sent another person's link sees it
+    // before pressing Continue.
+    let address = Resource::new(token, move |token| async move {
+        match token {
+            Some(token) => get_sign_in_link(token, staff).await.ok().flatten(),
+            None => None,
+        }
+    });
 
     view! {
         <Title text=t_string!(i18n, verify_title).to_string() />
@@ -22,6 +31,28 @@ pub fn LoginVerifyPage(#[prop(optional)] staff: bool) -> impl IntoView {
             {move || match token() {
                 Some(token) => {
                     view! {
+                        <Suspense fallback=|| ()>
+                            {move || Suspend::new(async move {
+                                match address.await {
+                                    Some(email) => {
+                                        view! {
+                                            <p>
+                                                {t!(i18n, verify_account, email = move || email.clone())}
+                                            </p>
+                                        }
+                                            .into_any()
+                                    }
+                                    None => {
+                                        view! {
+                                            <p class="alert" role="alert">
+                                                {t!(i18n, verify_unusable)}
+                                            </p>
+                                        }
+                                            .into_any()
+                                    }
+                                }
+                            })}
+                        </Suspense>
                         <p>{t!(i18n, verify_body)}</p>
                         <form method="post" action=format!("{base}/login/verify")>
                             <input type="hidden" name="token" value=token />

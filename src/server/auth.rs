@@ -36,9 +36,10 @@ use leptos_i18n::Locale as _;
 use crate::i18n::Locale;
 use crate::model::{DocType, LinkGrantView, Role, UserView};
 use crate::server::mail::{Composed, Mail};
+use crate::server::rate_limit::address_group;
 use crate::server::session::PRINCIPAL_KEY;
 use crate::server::state::AppState;
-use crate::server::store::{Attempt, Audience, AuditEvent};
+use crate::server::store::{Attempt, Audience, AuditEvent, SpendBy};
 
 /// Session key of a sign-in in progress.
 pub const PENDING_KEY: &str = "sign_in";
@@ -265,11 +266,13 @@ pub async fn load_principal(
     if let Ok(Some(pending)) = session.get::<PendingSignIn>(PENDING_KEY).await {
         request.extensions_mut().insert(pending);
     }
-    next.run(request).await
+    let response = next.run(request).await;
+    crate::server::session::keep_alive(&session, &state.config.auth, now).await;
+    response
 }
 
-/// The client's address: the connection's peer, or behind a trusted proxy the last
-/// `X-Forwarded-For` entry (the one the proxy itself added).
+/// The client's address: the connection's peer, or behind trusted proxies the entry
+/// `FOLIO_TRUSTED_PROXY_HOPS` from the right of `X-Forwarded-For` (see [`forwarded_client`]).
 #[derive(Clone, Debug)]
 pub struct ClientIp(pub String);
 
@@ -280,24 +283,37 @@ impl FromRequestParts<AppState> for ClientIp {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        if state.config.auth.trust_forwarded_for {
-            if let Some(last) = parts
-                .headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.rsplit(',').next())
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-            {
-                return Ok(ClientIp(last.to_owned()));
-            }
-        }
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip().to_string());
-        Ok(ClientIp(peer.unwrap_or_else(|| "unknown".to_owned())))
+            .map(|ConnectInfo(addr)| addr.ip());
+        let hops = state.config.auth.trusted_proxy_hops;
+        let client = forwarded_client(&parts.headers, hops).or(peer);
+        Ok(ClientIp(
+            client.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string()),
+        ))
     }
+}
+
+/// The client address that `hops` trusted proxies report in `X-Forwarded-For`.
+///
+/// Each proxy appends the address it was connected from, so the entries on the right are the
+/// ones trusted proxies wrote, and everything further left is whatever the client sent. All
+/// the header's lines are read in order as one list (a proxy may add a line of its own rather
+/// than extend the last one), and the entry `hops` from the right is the client. With fewer
+/// entries than that, or an entry that is not an address, nothing is trusted: `None`, and the
+/// caller takes the connection's peer.
+pub fn forwarded_client(headers: &HeaderMap, hops: u32) -> Option<std::net::IpAddr> {
+    let hops = usize::try_from(hops).ok().filter(|&h| h > 0)?;
+    let mut entries: Vec<&str> = Vec::new();
+    for line in headers.get_all("x-forwarded-for") {
+        entries.extend(line.to_str().ok()?.split(',').map(str::trim));
+    }
+    let entry = entries.len().checked_sub(hops).map(|i| entries[i])?;
+    entry
+        .parse::<std::net::IpAddr>()
+        .ok()
+        .or_else(|| entry.parse::<SocketAddr>().ok().map(|a| a.ip()))
 }
 
 /// The language of the person asking: the language switch's cookie, else `Accept-Language`.
@@ -392,7 +408,10 @@ pub async fn request_sign_in(
     let now = state.clock.now();
     let locale = request_locale(&headers);
     let per_ip = state.config.auth.per_ip_per_15_min;
-    let ip_count = state.limits.ip.hit(&format!("login:{ip}"), now);
+    let ip_count = state
+        .limits
+        .ip
+        .hit(&format!("login:{}", address_group(&ip)), now);
     if ip_count > per_ip.saturating_mul(3) {
         return too_many_requests(locale);
     }
@@ -657,7 +676,10 @@ pub async fn verify_code(
     Form(form): Form<CodeForm>,
 ) -> Response {
     let now = state.clock.now();
-    let ip_count = state.limits.ip.hit(&format!("code:{ip}"), now);
+    let ip_count = state
+        .limits
+        .ip
+        .hit(&format!("code:{}", address_group(&ip)), now);
     if ip_count > state.config.auth.per_ip_per_15_min.saturating_mul(3) {
         return too_many_requests(request_locale(&headers));
     }
@@ -674,45 +696,46 @@ pub async fn verify_code(
         return to(audience, "/login/check?error=tries");
     }
     let code: String = form.code.chars().filter(|c| !c.is_whitespace()).collect();
-    let attempt = match state.store.attempt_by_id(&pending.attempt_id).await {
-        Ok(attempt) => attempt.filter(|a| a.audience == audience),
+    // Known and unknown addresses take the same path from here: the same statement takes a
+    // try (an unknown address has no attempt, so it gets none), the same comparison runs (on
+    // an empty hash, which nothing matches, when no try was granted), and a wrong code is
+    // answered from the session's own count. Only a granted try can sign in, and the database
+    // grants at most five, however many requests arrive at once.
+    let granted = match state
+        .store
+        .attempt_take_code_try(&pending.attempt_id, audience, now)
+        .await
+    {
+        Ok(granted) => granted,
         Err(e) => {
-            tracing::error!(error = %e, "cannot read the sign-in attempt");
+            tracing::error!(error = %e, "cannot take a sign-in code try");
             return to(audience, "/login/check?error=busy");
         }
     };
-    let usable = attempt
-        .as_ref()
-        .filter(|a| a.used_at.is_none() && a.expires_at > now && a.code_attempts < MAX_CODE_TRIES);
-    let right = usable.is_some_and(|a| {
-        code.len() == 6
-            && code.chars().all(|c| c.is_ascii_digit())
-            && state.secrets.code_matches(&a.id, &code, &a.code_hash)
-    });
-    if let (true, Some(attempt)) = (right, usable) {
-        return complete_sign_in(&state, &session, attempt, &ip).await;
+    let stored_hash = granted.as_ref().map_or("", |a| a.code_hash.as_str());
+    let right = well_formed_code(&code)
+        & state
+            .secrets
+            .code_matches(&pending.attempt_id, &code, stored_hash);
+    state.counters.code_try(granted.is_some());
+    if let (true, Some(attempt)) = (right, &granted) {
+        return complete_sign_in(&state, &session, attempt, SpendBy::Code, &ip).await;
     }
 
     pending.wrong_codes += 1;
     let _ = session.insert(PENDING_KEY, &pending).await;
-    if let Some(attempt) = &attempt {
-        let tries = state
-            .store
-            .attempt_count_wrong_code(&attempt.id)
-            .await
-            .unwrap_or(MAX_CODE_TRIES);
-        if tries >= MAX_CODE_TRIES {
-            // Five wrong codes end the attempt: the link in the mail stops working too.
-            let _ = state.store.attempt_spend(&attempt.id, now).await;
-        }
-    }
-    audit_failure(&state, attempt.as_ref(), "code", &ip).await;
+    audit_failure(&state, granted.as_ref(), "code", &ip).await;
     let error = if pending.wrong_codes >= MAX_CODE_TRIES {
         "tries"
     } else {
         "code"
     };
     to(audience, &format!("/login/check?error={error}"))
+}
+
+/// Six digits, as mailed.
+fn well_formed_code(code: &str) -> bool {
+    code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// `POST /login/verify` and `POST /manage/login/verify`: spends the link's token.
@@ -741,13 +764,39 @@ pub async fn verify_link(
                 && attempt.expires_at > now
                 && attempt.code_attempts < MAX_CODE_TRIES =>
         {
-            complete_sign_in(&state, &session, &attempt, &ip).await
+            complete_sign_in(&state, &session, &attempt, SpendBy::Link, &ip).await
         }
         other => {
             audit_failure(&state, other.as_ref(), "link", &ip).await;
             to(audience, "/login?error=link")
         }
     }
+}
+
+/// The address that the sign-in link with `token` signs in, while it is still usable.
+pub async fn link_address(
+    state: &AppState,
+    token: &str,
+    staff: bool,
+) -> Result<Option<String>, sqlx::Error> {
+    let audience = if staff {
+        Audience::Staff
+    } else {
+        Audience::Customer
+    };
+    let now = state.clock.now();
+    let attempt = state
+        .store
+        .attempt_by_token_hash(&token_hash(token.trim()))
+        .await?;
+    Ok(attempt
+        .filter(|a| {
+            a.audience == audience
+                && a.used_at.is_none()
+                && a.expires_at > now
+                && a.code_attempts < MAX_CODE_TRIES
+        })
+        .map(|a| a.email))
 }
 
 async fn audit_failure(state: &AppState, attempt: Option<&Attempt>, how: &str, ip: &str) {
@@ -763,11 +812,12 @@ async fn complete_sign_in(
     state: &AppState,
     session: &Session,
     attempt: &Attempt,
+    by: SpendBy,
     ip: &str,
 ) -> Response {
     let audience = attempt.audience;
     let now = state.clock.now();
-    match state.store.attempt_spend(&attempt.id, now).await {
+    match state.store.attempt_spend(&attempt.id, now, by).await {
         Ok(true) => {}
         Ok(false) => return to(audience, "/login?error=link"),
         Err(e) => {
@@ -847,7 +897,17 @@ pub async fn sign_out(
         .await;
     }
     let _ = session.flush().await;
-    Redirect::to("/").into_response()
+    signed_out()
+}
+
+/// Where sign-out leads: the start page, with the browser told to drop what it may have kept
+/// of the pages seen in this session (its cache, and so the Back button's copies).
+fn signed_out() -> Response {
+    (
+        [("clear-site-data", "\"cache\"")],
+        Redirect::to("/"),
+    )
+        .into_response()
 }
 
 /// `POST /logout/everywhere`: ends every session of the signed-in person.
@@ -883,7 +943,7 @@ pub async fn sign_out_everywhere(
         .await;
     }
     let _ = session.flush().await;
-    Redirect::to("/").into_response()
+    signed_out()
 }
 
 fn too_many_requests(locale: Locale) -> Response {
@@ -1029,6 +1089,32 @@ pub fn current_request_id() -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_client_is_the_entry_as_many_hops_from_the_right_over_all_lines() {
+        let mut headers = HeaderMap::new();
+        // The client's own line first, then the line HAProxy adds with `option forwardfor`.
+        headers.append("x-forwarded-for", "6.6.6.6, 7.7.7.7".parse().unwrap());
+        headers.append("x-forwarded-for", "198.51.100.4".parse().unwrap());
+        let ip = |hops| forwarded_client(&headers, hops).map(|ip| ip.to_string());
+        assert_eq!(ip(1).as_deref(), Some("198.51.100.4"));
+        assert_eq!(ip(2).as_deref(), Some("7.7.7.7"));
+        assert_eq!(ip(0), None, "no trusted proxy: the header is not read");
+        assert_eq!(ip(4), None, "fewer entries than proxies: nothing is trusted");
+
+        let mut one = HeaderMap::new();
+        one.insert("x-forwarded-for", "2001:db8::1, not-an-address".parse().unwrap());
+        assert_eq!(forwarded_client(&one, 1), None);
+        assert_eq!(
+            forwarded_client(&one, 2).map(|ip| ip.to_string()).as_deref(),
+            Some("2001:db8::1")
+        );
+        one.insert("x-forwarded-for", "203.0.113.7:4711".parse().unwrap());
+        assert_eq!(
+            forwarded_client(&one, 1).map(|ip| ip.to_string()).as_deref(),
+            Some("203.0.113.7")
+        );
+    }
 
     #[test]
     fn emails_are_trimmed_and_checked() {

@@ -47,6 +47,10 @@ pub struct Config {
     pub mail: MailConfig,
     /// Sessions and sign-in limits.
     pub auth: AuthConfig,
+    /// `FOLIO_METRICS_TOKEN`: when set (at least 16 characters), `/metrics` answers only
+    /// requests with `Authorization: Bearer <token>`; when unset, only clients on this machine
+    /// that did not come through a proxy.
+    pub metrics_token: Option<SecretString>,
 }
 
 /// `SMTP_URL` and `MAIL_FROM`.
@@ -73,9 +77,11 @@ pub struct AuthConfig {
     /// `FOLIO_SIGNIN_LIMIT_PER_IP`: sign-in requests (and code tries) per client address per
     /// 15 minutes. Default 20; at three times that, the address gets 429.
     pub per_ip_per_15_min: u32,
-    /// `FOLIO_TRUST_X_FORWARDED_FOR`: `true` behind a proxy that sets `X-Forwarded-For`; the
-    /// client address is then its last entry. Default `false`.
-    pub trust_forwarded_for: bool,
+    /// `FOLIO_TRUST_X_FORWARDED_FOR` and `FOLIO_TRUSTED_PROXY_HOPS`: how many proxies in front
+    /// of Folio append to `X-Forwarded-For`. The client address is then the entry this many
+    /// from the right of all its lines read as one list (1: the one the nearest proxy added).
+    /// 0, the default, reads no such header: the client is the connection's peer.
+    pub trusted_proxy_hops: u32,
 }
 
 /// The public address of the portal.
@@ -359,9 +365,15 @@ impl Config {
             max_hours: number("FOLIO_SESSION_MAX_HOURS", 12, 24 * 30)?,
             per_email_per_15_min: number("FOLIO_SIGNIN_LIMIT_PER_EMAIL", 3, 1000)?,
             per_ip_per_15_min: number("FOLIO_SIGNIN_LIMIT_PER_IP", 20, 100_000)?,
-            trust_forwarded_for: match get("FOLIO_TRUST_X_FORWARDED_FOR").as_deref() {
-                None | Some("false") => false,
-                Some("true") => true,
+            trusted_proxy_hops: match get("FOLIO_TRUST_X_FORWARDED_FOR").as_deref() {
+                Some("true") => whole("FOLIO_TRUSTED_PROXY_HOPS", 1, 1, 10)?,
+                None | Some("false") if get("FOLIO_TRUSTED_PROXY_HOPS").is_some() => {
+                    return Err(err(
+                        "FOLIO_TRUSTED_PROXY_HOPS",
+                        "set, but FOLIO_TRUST_X_FORWARDED_FOR is not true".into(),
+                    ));
+                }
+                None | Some("false") => 0,
                 Some(other) => {
                     return Err(err(
                         "FOLIO_TRUST_X_FORWARDED_FOR",
@@ -371,7 +383,21 @@ impl Config {
             },
         };
 
+        let metrics_token = match get("FOLIO_METRICS_TOKEN") {
+            Some(v) if v.len() >= 16 && v.bytes().all(|b| b.is_ascii_graphic()) => {
+                Some(SecretString::from(v))
+            }
+            Some(_) => {
+                return Err(err(
+                    "FOLIO_METRICS_TOKEN",
+                    "expected at least 16 printable characters without spaces".into(),
+                ))
+            }
+            None => None,
+        };
+
         Ok(Config {
+            metrics_token,
             database_url,
             session_secret,
             mail: MailConfig { smtp_url, from },

@@ -20,6 +20,7 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use rust_decimal::Decimal;
 
 use crate::error::AppError;
+use crate::server::rate_limit::RateLimiter;
 use crate::model::{
     DocType, DocumentFacets, DocumentGroup, DocumentList, DocumentQuery, DocumentRow,
     InvoiceHistory, Money, OrderDetail, OrderLine, OrderSummary, Overview, PaymentRow, QueryNotice,
@@ -430,16 +431,90 @@ pub async fn invoices(
     })
 }
 
+/// Who asks the file routes for a file, for the limits on asking FlexPortal about ids that
+/// the asker's document index lacks.
+pub struct Asker<'a> {
+    /// The principal's subject (a customer, a link session, a staff member).
+    pub who: &'a str,
+    pub lookups: &'a FileLookups,
+    /// Unix seconds, from the application's clock.
+    pub now: i64,
+}
+
+/// How often one principal may make the file routes go to FlexPortal for an id that is not
+/// in its document index. Without these bounds, anyone signed in could spend the tenant's
+/// budget, which every customer shares, by asking for invented ids.
+#[derive(Debug)]
+pub struct FileLookups {
+    /// Rebuilds of an index older than a minute: one a minute per principal.
+    refreshes: RateLimiter,
+    /// Single lookups when the index was cut short by the order cap: 20 per 15 minutes.
+    lookups: RateLimiter,
+}
+
+/// Single file lookups per principal in a quarter of an hour, for indexes cut short.
+const FILE_LOOKUPS_PER_15_MIN: u32 = 20;
+/// How old an index must be before a missing id may rebuild it.
+const INDEX_REFRESH_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl Default for FileLookups {
+    fn default() -> Self {
+        Self {
+            refreshes: RateLimiter::new(60),
+            lookups: RateLimiter::new(15 * 60),
+        }
+    }
+}
+
 /// Checks that a file may be opened by this scope, for the view and download routes. Every
 /// refusal is [`AppError::NotFound`], whatever the reason.
+///
+/// The id is looked up in the scope's document index, built the way the documents page
+/// builds it (from cached answers, so usually at no cost): an id that is not there is not
+/// found, without asking FlexPortal. Only two cases ask, each bounded per principal by
+/// [`FileLookups`]: an index older than a minute may be rebuilt from fresh lists once a
+/// minute, and an index cut short by the order cap may look single files up.
 pub async fn authorize_file(
     client: &Client,
     scope: &Scope,
     file_id: &str,
+    asker: &Asker<'_>,
 ) -> Result<VisibleFile, AppError> {
     if !plausible_id(file_id) {
         return Err(AppError::NotFound);
     }
+    let owned = owned_orders(client, scope).await?;
+    let (index, _) = visible_documents(client, scope, &owned).await?;
+    if let Some(row) = index.find(file_id) {
+        return Ok(VisibleFile::of(row));
+    }
+    if owned.orders.len() > MAX_ORDERS_LISTED {
+        if !asker.lookups.lookups.allows(asker.who, asker.now, FILE_LOOKUPS_PER_15_MIN) {
+            return Err(AppError::NotFound);
+        }
+        return look_up_file(client, scope, &owned, file_id).await;
+    }
+    if index.built.elapsed() >= INDEX_REFRESH_AFTER
+        && asker.lookups.refreshes.allows(asker.who, asker.now, 1)
+    {
+        let order_ids = owned.orders.iter().map(|o| o.order_id.as_str());
+        client.forget_order_lists(&scope.customer_id, order_ids);
+        let owned = owned_orders(client, scope).await?;
+        let (index, _) = visible_documents(client, scope, &owned).await?;
+        if let Some(row) = index.find(file_id) {
+            return Ok(VisibleFile::of(row));
+        }
+    }
+    Err(AppError::NotFound)
+}
+
+/// A file of a scope whose index is incomplete, from its own metadata.
+async fn look_up_file(
+    client: &Client,
+    scope: &Scope,
+    owned: &OwnedOrders,
+    file_id: &str,
+) -> Result<VisibleFile, AppError> {
     let file = match client.file(file_id).await {
         Ok(f) => f.value,
         Err(flexportal::Error::NotFound | flexportal::Error::Rejected { .. }) => {
@@ -447,27 +522,22 @@ pub async fn authorize_file(
         }
         Err(e) => return Err(upstream_error(e)),
     };
-    let tenant = client.tenant_id();
-    // Cheap checks first, so a foreign, tenant-level or out-of-scope file costs no order
-    // lookups; the full rule runs once the owned orders are known.
-    let plausible = file.file_id == file_id
-        && file.order_id.is_some()
-        && file.tenant_id.as_deref().is_none_or(|t| t == tenant)
-        && scope.allows(doc_type(&file.file_type));
-    if !plausible {
+    if file.file_id != file_id || !visible(&file, owned, client.tenant_id(), scope) {
         return Err(AppError::NotFound);
     }
-    let owned = owned_orders(client, scope).await?;
-    if !visible(&file, &owned, tenant, scope) {
-        return Err(AppError::NotFound);
+    Ok(VisibleFile::of(&row(&file)))
+}
+
+impl VisibleFile {
+    fn of(row: &DocumentRow) -> Self {
+        Self {
+            id: row.id.clone(),
+            name: row.name.clone(),
+            content_type: row.content_type.clone(),
+            order_id: row.order_id.clone(),
+            doc_type: row.doc_type,
+        }
     }
-    Ok(VisibleFile {
-        id: file.file_id.clone(),
-        name: file.display_name().to_owned(),
-        content_type: content_type(&file),
-        order_id: file.order_id.clone().unwrap_or_default(),
-        doc_type: doc_type(&file.file_type),
-    })
 }
 
 /// FlexPortal's file type as a customer-facing document type.
@@ -584,16 +654,31 @@ fn build_index(
 struct DocumentIndex {
     /// Newest first: in [`Sort::DateDesc`] order.
     rows: Vec<DocumentRow>,
+    /// Where each file's row is.
+    by_id: HashMap<String, usize>,
+    /// When it was derived: about when its newest answer was fetched.
+    built: std::time::Instant,
     /// Each row's name in lower case, for the search and the name sorts.
     names: Vec<String>,
     facets: DocumentFacets,
 }
 
 impl DocumentIndex {
+    fn find(&self, file_id: &str) -> Option<&DocumentRow> {
+        self.by_id.get(file_id).map(|&i| &self.rows[i])
+    }
+
     fn new(mut rows: Vec<DocumentRow>, facets: DocumentFacets) -> Self {
         sort_rows(&mut rows, Sort::DateDesc);
         let names = rows.iter().map(|r| r.name.to_lowercase()).collect();
+        let by_id = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.clone(), i))
+            .collect();
         Self {
+            by_id,
+            built: std::time::Instant::now(),
             rows,
             names,
             facets,

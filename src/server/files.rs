@@ -11,7 +11,7 @@ use flexportal::FileAction;
 
 use crate::error::AppError;
 use crate::server::auth::{ClientIp, Principal};
-use crate::server::documents::{authorize_file, scope_of, Scope};
+use crate::server::documents::{authorize_file, scope_of, Asker, Scope};
 use crate::server::links::Staff;
 use crate::server::state::AppState;
 use crate::server::store::AuditEvent;
@@ -115,7 +115,12 @@ async fn serve(
     file_id: String,
     action: FileAction,
 ) -> Response {
-    let file = match authorize_file(&state.upstream.client, &scope, &file_id).await {
+    let asker = Asker {
+        who: &who.actor,
+        lookups: &state.limits.files,
+        now: state.clock.now(),
+    };
+    let file = match authorize_file(&state.upstream.client, &scope, &file_id, &asker).await {
         Ok(file) => file,
         Err(AppError::NotFound) => return not_found(),
         Err(AppError::Unavailable) => return unavailable(),
@@ -156,8 +161,8 @@ async fn serve(
     }
     let mut response = StatusCode::SEE_OTHER.into_response();
     let headers = response.headers_mut();
+    // `Cache-Control: private, no-store`, as on every answer behind a session (the router).
     headers.insert(header::LOCATION, location);
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
@@ -170,10 +175,7 @@ use crate::server::links::not_found;
 fn unavailable() -> Response {
     (
         StatusCode::SERVICE_UNAVAILABLE,
-        [
-            (header::RETRY_AFTER, "30"),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
+        [(header::RETRY_AFTER, "30")],
         "The document service is busy or unreachable right now. Please try again in a minute.",
     )
         .into_response()

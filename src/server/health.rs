@@ -1,8 +1,18 @@
 //! Liveness and readiness for load balancers and orchestrators.
 
-use axum::{extract::State, http::StatusCode, Json};
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::{
+    extract::{ConnectInfo, State},
+    http::{header, HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
 use serde::Serialize;
 
+use crate::server::counters::Counters;
 use crate::server::state::AppState;
 
 /// `/healthz`: the process is up and answering.
@@ -22,8 +32,31 @@ pub struct Check {
     ok: bool,
 }
 
+/// How long one look at FlexPortal's host answers `/readyz`: load balancers ask every few
+/// seconds, each instance, and the host is FlexPortal's, not ours to poll.
+const UPSTREAM_PROBE_FOR: Duration = Duration::from_secs(5);
+
+/// The last look at whether FlexPortal's host accepts connections.
+#[derive(Debug, Default)]
+pub struct UpstreamProbe {
+    last: Mutex<Option<(Instant, bool)>>,
+}
+
+impl UpstreamProbe {
+    /// The answer of a look taken within [`UPSTREAM_PROBE_FOR`], or of a new look.
+    pub async fn reachable(&self, client: &flexportal::Client) -> bool {
+        let recent = *self.last.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, ok)) = recent.filter(|(at, _)| at.elapsed() < UPSTREAM_PROBE_FOR) {
+            return ok;
+        }
+        let ok = client.reachable().await;
+        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), ok));
+        ok
+    }
+}
+
 /// `/readyz`: Folio can serve pages: the built site is in place, the database answers and
-/// FlexPortal's host accepts connections.
+/// FlexPortal's host accepted connections within the last few seconds.
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
     let pkg = std::path::Path::new(&*state.leptos_options.site_root).join("pkg");
     let checks = vec![
@@ -37,7 +70,7 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readines
         },
         Check {
             name: "upstream",
-            ok: state.upstream.client.reachable().await,
+            ok: state.upstream_probe.reachable(&state.upstream.client).await,
         },
     ];
     let ready = checks.iter().all(|c| c.ok);
@@ -49,8 +82,50 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readines
     (status, Json(Readiness { ready, checks }))
 }
 
-/// `/metrics`: Prometheus text format.
-pub async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResponse {
+/// Whether this request may read `/metrics`: with `FOLIO_METRICS_TOKEN` set, it must carry
+/// `Authorization: Bearer <token>`; without, it must come from this machine and not through a
+/// proxy (a proxy on this machine would make every visitor look local).
+fn may_read_metrics(state: &AppState, peer: Option<SocketAddr>, headers: &HeaderMap) -> bool {
+    use secrecy::ExposeSecret;
+    match &state.config.metrics_token {
+        Some(token) => headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|given| same_secret(given.trim(), token.expose_secret())),
+        None => {
+            peer.is_some_and(|p| p.ip().is_loopback())
+                && !headers.contains_key("x-forwarded-for")
+                && !headers.contains_key(header::FORWARDED)
+        }
+    }
+}
+
+/// Compares two secrets in time that depends only on their lengths.
+fn same_secret(given: &str, expected: &str) -> bool {
+    given.len() == expected.len()
+        && given
+            .bytes()
+            .zip(expected.bytes())
+            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+            == 0
+}
+
+/// `/metrics`: Prometheus text format, for the operator only (see [`may_read_metrics`]).
+pub async fn metrics(State(state): State<AppState>, request: axum::extract::Request) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| *peer);
+    if !may_read_metrics(&state, peer, request.headers()) {
+        let mut refused = (StatusCode::UNAUTHORIZED, "metrics need the operator's token\n")
+            .into_response();
+        refused.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            axum::http::HeaderValue::from_static("Bearer"),
+        );
+        return refused;
+    }
     let m = state.upstream.client.metrics();
     let pages = state.pages.stats();
     let mut out = String::new();
@@ -105,6 +180,16 @@ pub async fn metrics(State(state): State<AppState>) -> impl axum::response::Into
             "Customer page views rendered.",
             pages.misses,
         ),
+        (
+            "folio_sign_in_codes_compared_total",
+            "Sign-in codes compared with a stored attempt's code.",
+            Counters::get(&state.counters.codes_compared),
+        ),
+        (
+            "folio_sign_in_codes_refused_total",
+            "Sign-in codes refused uncompared: no usable attempt, or its five tries spent.",
+            Counters::get(&state.counters.codes_refused),
+        ),
     ] {
         out.push_str(&format!(
             "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"
@@ -133,4 +218,5 @@ pub async fn metrics(State(state): State<AppState>) -> impl axum::response::Into
         )],
         out,
     )
+        .into_response()
 }

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod counters;
 pub mod documents;
 pub mod files;
 pub mod health;

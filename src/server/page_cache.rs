@@ -153,9 +153,15 @@ impl Pages {
     fn remove(&mut self, key: &Key) {
         if let Some(page) = self.by_key.remove(key) {
             self.order.remove(&page.order);
-            self.bytes -= page.size + key.size();
+            self.bytes -= cost(page.size, key);
         }
     }
+}
+
+/// The memory a kept page takes: its bytes, and its key twice (in the map, and in the order
+/// of eviction).
+fn cost(page_size: usize, key: &Key) -> usize {
+    page_size + 2 * key.size()
 }
 
 /// The kept pages of this instance, bounded in bytes.
@@ -297,7 +303,7 @@ impl PageCache {
                 .iter()
                 .map(|(k, v)| k.as_str().len() + v.len())
                 .sum::<usize>();
-        if page_size + key.size() > self.max_bytes {
+        if cost(page_size, &key) > self.max_bytes {
             return response;
         }
 
@@ -305,7 +311,7 @@ impl PageCache {
         pages.remove(&key);
         let order = pages.next;
         pages.next += 1;
-        pages.bytes += page_size + key.size();
+        pages.bytes += cost(page_size, &key);
         pages.order.insert(order, key.clone());
         pages.by_key.insert(
             key,

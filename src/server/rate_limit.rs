@@ -1,40 +1,105 @@
-//! In-memory rate limits per key (an email, a client address), per instance.
+//! In-memory rate limits per key (an email, a client address, a principal), per instance.
+//!
+//! Counts live in fixed windows: when a new window starts, the old counts are dropped whole,
+//! so a hit never scans the map. The map is bounded: once it holds `max_keys` keys, every
+//! further key of the window shares one count, so that a flood of new keys (addresses, say)
+//! is limited as one key instead of growing memory.
 
 use std::collections::HashMap;
+use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Mutex;
 
 /// Counts events per key in fixed windows of `window_secs`.
 #[derive(Debug)]
 pub struct RateLimiter {
     window_secs: i64,
-    counts: Mutex<HashMap<String, (i64, u32)>>,
+    max_keys: usize,
+    window: Mutex<Window>,
 }
 
-/// Most keys tracked before old windows are swept.
-const SWEEP_AT: usize = 10_000;
+#[derive(Debug, Default)]
+struct Window {
+    number: i64,
+    counts: HashMap<String, u32>,
+    /// The shared count of keys that came once the map was full.
+    overflow: u32,
+}
+
+/// Keys one limiter tracks in a window, by default: about 10 MB at most.
+pub const MAX_KEYS: usize = 100_000;
 
 impl RateLimiter {
     pub fn new(window_secs: i64) -> Self {
+        Self::bounded(window_secs, MAX_KEYS)
+    }
+
+    pub fn bounded(window_secs: i64, max_keys: usize) -> Self {
         Self {
-            window_secs,
-            counts: Mutex::new(HashMap::new()),
+            window_secs: window_secs.max(1),
+            max_keys: max_keys.max(1),
+            window: Mutex::new(Window::default()),
         }
     }
 
     /// Counts one event for `key` at `now` (unix seconds) and returns how many the key has in
     /// the current window, this one included.
     pub fn hit(&self, key: &str, now: i64) -> u32 {
-        let window = now.div_euclid(self.window_secs);
-        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        if counts.len() >= SWEEP_AT {
-            counts.retain(|_, (w, _)| *w == window);
-        }
-        let entry = counts.entry(key.to_owned()).or_insert((window, 0));
-        if entry.0 != window {
-            *entry = (window, 0);
-        }
-        entry.1 = entry.1.saturating_add(1);
-        entry.1
+        let number = now.div_euclid(self.window_secs);
+        let mut window = self.window.lock().unwrap_or_else(|e| e.into_inner());
+        // A new window: the old counts are taken out whole, and freed once the lock is let go.
+        let _old = if window.number != number {
+            let old = std::mem::take(&mut *window);
+            window.number = number;
+            Some(old)
+        } else {
+            None
+        };
+        let full = window.counts.len() >= self.max_keys;
+        let count = match window.counts.get_mut(key) {
+            Some(count) => count,
+            None if full => &mut window.overflow,
+            None => window.counts.entry(key.to_owned()).or_insert(0),
+        };
+        *count = count.saturating_add(1);
+        let count = *count;
+        drop(window);
+        count
+    }
+
+    /// Counts one event and tells whether the key is still within `limit` events.
+    pub fn allows(&self, key: &str, now: i64, limit: u32) -> bool {
+        self.hit(key, now) <= limit
+    }
+
+    /// Keys tracked in the current window.
+    pub fn len(&self) -> usize {
+        self.window
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .counts
+            .len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The part of a client address that per-address limits count: an IPv4 address whole, an
+/// IPv6 address by its /64 (one subscriber's network: anyone holding one has all of its
+/// addresses), an IPv4-mapped IPv6 address as the IPv4 address. Anything else as it is.
+pub fn address_group(address: &str) -> String {
+    match address.parse::<IpAddr>() {
+        Ok(IpAddr::V4(v4)) => v4.to_string(),
+        Ok(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                let network = Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+                format!("{network}/64")
+            }
+        },
+        Err(_) => address.to_owned(),
     }
 }
 
@@ -49,5 +114,45 @@ mod tests {
         assert_eq!(limiter.hit("a", 10), 2);
         assert_eq!(limiter.hit("b", 10), 1);
         assert_eq!(limiter.hit("a", 900), 1, "a new window starts afresh");
+        assert_eq!(limiter.len(), 1, "the old window's keys are gone");
+        assert!(limiter.allows("c", 900, 1));
+        assert!(!limiter.allows("c", 901, 1));
+    }
+
+    #[test]
+    fn a_full_map_counts_new_keys_together() {
+        let limiter = RateLimiter::bounded(900, 3);
+        for key in ["a", "b", "c"] {
+            assert_eq!(limiter.hit(key, 0), 1);
+        }
+        assert_eq!(limiter.hit("a", 0), 2, "known keys keep their own count");
+        assert_eq!(limiter.hit("d", 0), 1);
+        assert_eq!(limiter.hit("e", 0), 2, "new keys share one count once full");
+        assert_eq!(limiter.hit("f", 0), 3);
+        assert_eq!(limiter.len(), 3);
+    }
+
+    #[test]
+    fn a_million_addresses_stay_within_the_bound() {
+        let limiter = RateLimiter::bounded(900, 10_000);
+        for i in 0..1_000_000u32 {
+            limiter.hit(&std::net::Ipv4Addr::from(i).to_string(), 5);
+        }
+        assert_eq!(limiter.len(), 10_000);
+        assert_eq!(limiter.hit("0.0.0.1", 5), 2);
+        assert_eq!(limiter.hit("203.0.113.9", 5), 990_001);
+    }
+
+    #[test]
+    fn ipv6_addresses_count_by_their_64() {
+        assert_eq!(address_group("2001:db8:1:2:3:4:5:6"), "2001:db8:1:2::/64");
+        assert_eq!(
+            address_group("2001:db8:1:2:ffff:ffff:ffff:ffff"),
+            "2001:db8:1:2::/64"
+        );
+        assert_ne!(address_group("2001:db8:1:3::1"), "2001:db8:1:2::/64");
+        assert_eq!(address_group("::ffff:198.51.100.7"), "198.51.100.7");
+        assert_eq!(address_group("198.51.100.7"), "198.51.100.7");
+        assert_eq!(address_group("unknown"), "unknown");
     }
 }

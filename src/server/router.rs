@@ -15,7 +15,7 @@ use tower_http::{
         CompressionLayer, CompressionLevel,
     },
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
-    services::ServeDir,
+    services::{ServeDir, ServeFile},
     set_header::SetResponseHeaderLayer,
     trace::{DefaultOnResponse, TraceLayer},
 };
@@ -50,9 +50,21 @@ pub fn router(state: AppState) -> Router {
                 .precompressed_gzip(),
         );
 
-    // Sessions live in Folio's database; the cookie carries only the id.
-    let sessions = SessionManagerLayer::new(SqlSessionStore::new(state.store.clone()))
-        .with_name("folio_session")
+    let favicon = ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=86400"),
+        ))
+        .service(ServeFile::new(format!("{}/favicon.svg", options.site_root)));
+
+    // Sessions live in Folio's database; the cookie carries only the id. Over https the name
+    // has the `__Host-` prefix: browsers then take the cookie only from this very host, sent
+    // securely, for the whole site, so no neighbour on a parent domain can plant one.
+    let sessions = SessionManagerLayer::new(SqlSessionStore::new(
+        state.store.clone(),
+        state.clock.clone(),
+    ))
+    .with_name(session_cookie_name(state.config.public_url.https))
         .with_path("/")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
@@ -99,6 +111,12 @@ pub fn router(state: AppState) -> Router {
     // (and every method of it) on its own, and a router clones the matched route's whole
     // stack on every request: measured, that was a third of the cost of serving a kept page.
     let app = ServiceBuilder::new()
+        // Everything behind a session may show a customer's or staff member's data: no
+        // browser or proxy cache may keep it, nor show it again after sign-out.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-store"),
+        ))
         .layer(sessions)
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -118,11 +136,15 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .nest_service(&format!("/{}", options.site_pkg_dir), pkg)
+        .route_service("/favicon.svg", favicon)
         .fallback_service(app)
         .with_state(state);
 
     Router::new().fallback_service(
         ServiceBuilder::new()
+            // Every request gets an id of Folio's own: one a client sent could name another
+            // request in the logs, or carry text into them.
+            .layer(middleware::map_request(drop_request_id))
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
             .layer(
                 TraceLayer::new_for_http()
@@ -150,8 +172,26 @@ pub fn router(state: AppState) -> Router {
                 policy,
                 security::same_origin_only,
             ))
+            // No form or server function needs more; a larger body is refused before anything
+            // acts on it, with a page that says so.
+            .layer(middleware::from_fn(security::limit_body))
             .service(site),
     )
+}
+
+/// The session cookie's name: `__Host-folio_session` over https, `folio_session` over plain
+/// http (where browsers refuse the prefix).
+pub fn session_cookie_name(https: bool) -> &'static str {
+    if https {
+        "__Host-folio_session"
+    } else {
+        "folio_session"
+    }
+}
+
+async fn drop_request_id(mut request: axum::extract::Request) -> axum::extract::Request {
+    request.headers_mut().remove("x-request-id");
+    request
 }
 
 /// One span per request, named by its id. Only the path is recorded, and of a portal link's

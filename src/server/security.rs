@@ -110,6 +110,59 @@ pub async fn security_headers(
     response
 }
 
+/// The largest request body Folio reads: far more than any of its forms or server functions
+/// send (a long selection of file ids included).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Refuses a request body over [`MAX_BODY_BYTES`] before anything acts on it, with a page
+/// that says what happened, in the asker's language. A declared length over the limit is
+/// refused unread; a body of undeclared length is read up to the limit first.
+pub async fn limit_body(request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let locale = crate::server::auth::request_locale(request.headers());
+    match declared {
+        Some(length) if length > MAX_BODY_BYTES as u64 => too_large(locale),
+        // Within the limit: the server cuts off a body longer than it declared.
+        Some(_) => next.run(request).await,
+        None if is_safe_method(request.method()) => next.run(request).await,
+        None => {
+            let (parts, body) = request.into_parts();
+            match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+                Ok(bytes) => {
+                    next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+                        .await
+                }
+                Err(_) => too_large(locale),
+            }
+        }
+    }
+}
+
+fn too_large(locale: crate::i18n::Locale) -> Response {
+    use leptos_i18n::td_string;
+    let page = format!(
+        "<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title}</title></head><body><main><h1>{title}</h1><p>{text}</p>\
+         <p><a href=\"/\">{home}</a></p></main></body></html>",
+        lang = leptos_i18n::Locale::as_str(locale),
+        title = td_string!(locale, too_large_title),
+        text = td_string!(locale, too_large_text)
+            .replace("%kb%", &(MAX_BODY_BYTES / 1024).to_string()),
+        home = td_string!(locale, too_large_home),
+    );
+    (
+        StatusCode::PAYLOAD_TOO_LARGE,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        page,
+    )
+        .into_response()
+}
+
 /// Refuses state-changing requests (anything but GET, HEAD and OPTIONS) that a browser sent on
 /// behalf of another site. Browsers label every request with `Sec-Fetch-Site` or `Origin`; a
 /// request with neither did not come from a browser page and cannot carry a victim's cookies

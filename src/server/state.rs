@@ -11,6 +11,9 @@ use crate::model::SiteInfo;
 use crate::server::auth::{random_token, Secrets, LIMIT_WINDOW_SECS};
 use crate::server::clock::Clock;
 use crate::server::config::Config;
+use crate::server::counters::Counters;
+use crate::server::documents::FileLookups;
+use crate::server::health::UpstreamProbe;
 use crate::server::mail::Mailer;
 use crate::server::page_cache::PageCache;
 use crate::server::rate_limit::RateLimiter;
@@ -29,13 +32,19 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     pub secrets: Secrets,
     pub pages: Arc<PageCache>,
+    pub counters: Arc<Counters>,
+    pub upstream_probe: Arc<UpstreamProbe>,
 }
 
-/// The sign-in rate limits of this instance.
+/// The rate limits of this instance.
 #[derive(Debug)]
 pub struct Limits {
+    /// Sign-in requests and code tries per client address.
     pub ip: RateLimiter,
+    /// Sign-in mails per address.
     pub email: RateLimiter,
+    /// File ids the file routes may ask FlexPortal about, per principal.
+    pub files: FileLookups,
 }
 
 /// Why Folio could not start.
@@ -74,6 +83,12 @@ impl AppState {
                     .await?,
             ),
         };
+        // A customer record fetched anew may end sessions it no longer allows.
+        let watched = store.clone();
+        upstream.client.watch_customers(Arc::new(move |customer| {
+            let store = watched.clone();
+            Box::pin(async move { crate::server::session::end_outlived(&store, &customer).await })
+        }));
         let pages = PageCache::new(
             config.page_cache_mb as usize * 1024 * 1024,
             std::time::Duration::from_secs(u64::from(config.upstream_cache_ttl_secs)),
@@ -88,9 +103,12 @@ impl AppState {
             limits: Arc::new(Limits {
                 ip: RateLimiter::new(LIMIT_WINDOW_SECS),
                 email: RateLimiter::new(LIMIT_WINDOW_SECS),
+                files: FileLookups::default(),
             }),
             secrets,
             pages: Arc::new(pages),
+            counters: Arc::default(),
+            upstream_probe: Arc::default(),
         })
     }
 

@@ -75,6 +75,13 @@ pub struct Attempt {
     pub used_at: Option<i64>,
 }
 
+/// What spends a sign-in attempt: its mailed link, or its code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpendBy {
+    Link,
+    Code,
+}
+
 /// One audit event, as written.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AuditEvent {
@@ -299,24 +306,23 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    pub async fn session_upsert(
+    /// Writes a session that exists, and only then: a session ended meanwhile (signed out
+    /// everywhere, expired, its link revoked) stays ended, whatever a request still in flight
+    /// for it writes afterwards.
+    pub async fn session_update(
         &self,
         id: &str,
         data: &str,
         expires_at: i64,
         subject: Option<&str>,
     ) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO sessions (id, data, expires_at, subject) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at, \
-             subject = excluded.subject",
-        )
-        .bind(id)
-        .bind(data)
-        .bind(expires_at)
-        .bind(subject)
-        .execute(&self.pool)
-        .await?;
+        sqlx::query("UPDATE sessions SET data = $2, expires_at = $3, subject = $4 WHERE id = $1")
+            .bind(id)
+            .bind(data)
+            .bind(expires_at)
+            .bind(subject)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -344,6 +350,29 @@ impl Store {
             .bind(subject)
             .execute(&self.pool)
             .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// The ids and data of one principal's sessions.
+    pub async fn sessions_of_subject(&self, subject: &str) -> StoreResult<Vec<(String, String)>> {
+        let rows = sqlx::query("SELECT id, data FROM sessions WHERE subject = $1")
+            .bind(subject)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
+    }
+
+    /// Ends every session opened through any portal link to one customer's documents.
+    pub async fn sessions_delete_links_of(&self, customer_id: &str) -> StoreResult<u64> {
+        let done = sqlx::query(
+            "DELETE FROM sessions WHERE subject IN \
+             (SELECT 'link:' || id FROM share_links WHERE customer_id = $1)",
+        )
+        .bind(customer_id)
+        .execute(&self.pool)
+        .await?;
         Ok(done.rows_affected())
     }
 
@@ -387,35 +416,52 @@ impl Store {
         Ok(())
     }
 
-    pub async fn attempt_by_id(&self, id: &str) -> StoreResult<Option<Attempt>> {
-        let sql = format!("{ATTEMPT_COLUMNS} WHERE id = $1");
-        self.find(&sql, id, attempt_from_row).await
-    }
-
     pub async fn attempt_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<Attempt>> {
         let sql = format!("{ATTEMPT_COLUMNS} WHERE token_hash = $1");
         self.find(&sql, token_hash, attempt_from_row).await
     }
 
-    /// Counts one wrong code; returns the attempts so far.
-    pub async fn attempt_count_wrong_code(&self, id: &str) -> StoreResult<i64> {
-        let row = sqlx::query(
-            "UPDATE sign_in_attempts SET code_attempts = code_attempts + 1 WHERE id = $1 \
-             RETURNING code_attempts",
-        )
+    /// Takes one code try of a usable attempt and counts it, in one statement: of any number
+    /// of concurrent tries, at most [`MAX_CODE_TRIES`] ever get the attempt back, so at most
+    /// that many codes are ever compared. `None` when there is no such attempt for this side
+    /// (an unknown address has none), or it is used, expired or out of tries.
+    ///
+    /// [`MAX_CODE_TRIES`]: crate::server::auth::MAX_CODE_TRIES
+    pub async fn attempt_take_code_try(
+        &self,
+        id: &str,
+        audience: Audience,
+        now: i64,
+    ) -> StoreResult<Option<Attempt>> {
+        let row = sqlx::query(&format!(
+            "UPDATE sign_in_attempts SET code_attempts = code_attempts + 1 \
+             WHERE id = $1 AND audience = $2 AND used_at IS NULL AND expires_at > $3 \
+             AND code_attempts < $4 RETURNING {ATTEMPT_FIELDS}"
+        ))
         .bind(id)
-        .fetch_one(&self.pool)
+        .bind(audience.as_str())
+        .bind(now)
+        .bind(crate::server::auth::MAX_CODE_TRIES)
+        .fetch_optional(&self.pool)
         .await?;
-        row.try_get(0)
+        row.as_ref().map(attempt_from_row).transpose()
     }
 
-    /// Marks the attempt used, once: of two concurrent spends, exactly one gets `true`.
-    pub async fn attempt_spend(&self, id: &str, now: i64) -> StoreResult<bool> {
+    /// Marks the attempt used, once: of two concurrent spends, exactly one gets `true`. An
+    /// attempt whose code tries are spent can no longer be spent by its link; a code spends it
+    /// after its own try was counted (see [`Store::attempt_take_code_try`]).
+    pub async fn attempt_spend(&self, id: &str, now: i64, by: SpendBy) -> StoreResult<bool> {
+        let tries_left_over = match by {
+            SpendBy::Link => crate::server::auth::MAX_CODE_TRIES,
+            SpendBy::Code => crate::server::auth::MAX_CODE_TRIES + 1,
+        };
         let done = sqlx::query(
-            "UPDATE sign_in_attempts SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND expires_at > $1",
+            "UPDATE sign_in_attempts SET used_at = $1 \
+             WHERE id = $2 AND used_at IS NULL AND expires_at > $1 AND code_attempts < $3",
         )
         .bind(now)
         .bind(id)
+        .bind(tries_left_over)
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
@@ -682,7 +728,14 @@ impl Store {
     }
 }
 
-const ATTEMPT_COLUMNS: &str = "SELECT id, account_id, email, code_hash, code_attempts, expires_at, used_at, audience FROM sign_in_attempts";
+/// The columns [`attempt_from_row`] reads, in its order.
+macro_rules! attempt_fields {
+    () => {
+        "id, account_id, email, code_hash, code_attempts, expires_at, used_at, audience"
+    };
+}
+const ATTEMPT_FIELDS: &str = attempt_fields!();
+const ATTEMPT_COLUMNS: &str = concat!("SELECT ", attempt_fields!(), " FROM sign_in_attempts");
 
 fn attempt_from_row(row: &AnyRow) -> StoreResult<Attempt> {
     Ok(Attempt {

@@ -389,3 +389,69 @@ impl PgDatabase {
         }
     }
 }
+
+/// A browser signed in as the demo account manager through the real staff sign-in.
+pub async fn staff(app: &TestApp) -> Browser<'_> {
+    let mut browser = Browser::new(app);
+    let before = mails_to(app, folio::server::staff::DEMO_MANAGER_EMAIL).await;
+    let answer = browser
+        .post(
+            "/manage/login",
+            &format!("email={}", form_value(folio::server::staff::DEMO_MANAGER_EMAIL)),
+        )
+        .await;
+    assert_eq!(answer.location(), "/manage/login/check");
+    let (link, code) = wait_for_mail(app, folio::server::staff::DEMO_MANAGER_EMAIL, before).await;
+    assert!(
+        link.contains("/manage/login/verify?token="),
+        "the staff mail links to the staff page: {link}"
+    );
+    let answer = browser
+        .post("/manage/login/code", &format!("code={code}"))
+        .await;
+    assert_eq!(answer.location(), "/manage", "staff signed in");
+    browser
+}
+
+/// Creates a link for `customer` with the form `body`; returns its id and token.
+pub async fn create_link(staff: &mut Browser<'_>, customer: &str, body: &str) -> (String, String) {
+    let answer = staff
+        .post(&format!("/manage/customers/{customer}/share"), body)
+        .await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    let page = answer.location().to_owned();
+    let id = page
+        .strip_prefix("/manage/links/")
+        .unwrap_or_else(|| panic!("created: {page}"))
+        .to_owned();
+    let shown = staff.get(&page).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    let token = token_in(&shown.text()).expect("the new link's address is shown");
+    assert_eq!(shown.headers["cache-control"], "private, no-store");
+    let again = staff.get(&page).await;
+    assert_eq!(
+        token_in(&again.text()),
+        None,
+        "the address is shown once only"
+    );
+    (id, token)
+}
+
+/// The token of the first `/s/…` address in a page or mail.
+pub fn token_in(text: &str) -> Option<String> {
+    let start = text.find("/s/")? + 3;
+    Some(
+        text[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect(),
+    )
+}
+
+/// A fresh browser that opens the link with its button.
+pub async fn open_link<'a>(app: &'a TestApp, token: &str) -> Browser<'a> {
+    let mut browser = Browser::new(app);
+    let answer = browser.post(&format!("/s/{token}"), "").await;
+    assert_eq!(answer.location(), "/documents", "the link opens");
+    browser
+}
