@@ -17,7 +17,8 @@ use secrecy::SecretString;
 
 /// A caller of the file routes with limits of its own.
 fn asker() -> Asker<'static> {
-    static LOOKUPS: std::sync::LazyLock<FileLookups> = std::sync::LazyLock::new(FileLookups::default);
+    static LOOKUPS: std::sync::LazyLock<FileLookups> =
+        std::sync::LazyLock::new(FileLookups::default);
     Asker {
         who: "customer:test",
         lookups: &LOOKUPS,
@@ -383,7 +384,9 @@ async fn a_link_for_invoices_cannot_see_a_contract() {
         Err(AppError::NotFound)
     );
     let invoice = oracle.file_of_type_in_order("ord_10002", "invoice");
-    let visible = authorize_file(&client, &scope, &invoice, &asker()).await.unwrap();
+    let visible = authorize_file(&client, &scope, &invoice, &asker())
+        .await
+        .unwrap();
     assert_eq!(visible.doc_type, DocType::Invoice);
     assert_eq!(visible.content_type, "application/pdf");
     assert!(visible.name.ends_with(".pdf"));
@@ -814,7 +817,13 @@ async fn upstream_500_429_and_hangs_are_unavailable() {
     sim.faults.hang_next(5);
     let started = std::time::Instant::now();
     assert_eq!(
-        authorize_file(&impatient_client(&sim), &whole(BEN), "file_200001", &asker()).await,
+        authorize_file(
+            &impatient_client(&sim),
+            &whole(BEN),
+            "file_200001",
+            &asker()
+        )
+        .await,
         Err(AppError::Unavailable)
     );
     assert!(started.elapsed() < Duration::from_secs(5));
@@ -1025,7 +1034,10 @@ async fn ownership_is_derived_even_when_the_upstream_returns_everything() {
         );
     }
     assert_eq!(
-        authorize_file(&client, &scope, "file_a1", &asker()).await.unwrap().id,
+        authorize_file(&client, &scope, "file_a1", &asker())
+            .await
+            .unwrap()
+            .id,
         "file_a1"
     );
     for refused in ["ord_b1", "ord_t", "ord_gone"] {

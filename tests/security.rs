@@ -57,7 +57,11 @@ async fn forty_wrong_codes_at_once_compare_at_most_five_and_end_the_attempt() {
 
     // The right code now, in the same session and in a new one: refused.
     let right = browser.post("/login/code", &format!("code={code}")).await;
-    assert_ne!(right.location(), "/", "the right code after five wrong ones");
+    assert_ne!(
+        right.location(),
+        "/",
+        "the right code after five wrong ones"
+    );
     assert!(right.location().contains("error="), "{}", right.location());
     // Nor does the mailed link sign in any more.
     let token = link.split("token=").nth(1).expect("a token in the link");
@@ -98,7 +102,9 @@ async fn a_hundred_forged_file_ids_cost_no_upstream_call() {
     counters.reset();
     for i in 0..100 {
         for action in ["view", "download"] {
-            let answer = dana.get(&format!("/files/file_{}/{action}", 900_000 + i)).await;
+            let answer = dana
+                .get(&format!("/files/file_{}/{action}", 900_000 + i))
+                .await;
             assert_eq!(answer.status, StatusCode::NOT_FOUND);
         }
     }
@@ -132,7 +138,9 @@ async fn a_fresh_session_costs_one_index_and_then_nothing_for_forged_ids() {
     );
     counters.reset();
     for i in 0..50 {
-        let answer = ben.get(&format!("/files/file_{}/download", 800_000 + i)).await;
+        let answer = ben
+            .get(&format!("/files/file_{}/download", 800_000 + i))
+            .await;
         assert_eq!(answer.status, StatusCode::NOT_FOUND);
     }
     assert_eq!(counters.total(), 0, "{:?}", counters.snapshot());
@@ -168,7 +176,9 @@ async fn a_forged_forwarded_for_line_picks_no_address_behind_a_proxy() {
             .header("sec-fetch-site", "same-origin")
             .header("x-forwarded-for", format!("10.9.8.{i}, 10.9.9.{i}"))
             .header("x-forwarded-for", "198.51.100.4")
-            .body(axum::body::Body::from(format!("email=someone{i}%40example.com")))
+            .body(axum::body::Body::from(format!(
+                "email=someone{i}%40example.com"
+            )))
             .unwrap();
         statuses.push(app.send(request).await.status);
     }
@@ -252,7 +262,9 @@ async fn no_answer_with_customer_or_staff_data_may_be_kept_by_a_cache() {
         assert_private(&answer, path);
     }
     let answer = manager
-        .get(&format!("/manage/customers/cust_0003/files/{file}/download"))
+        .get(&format!(
+            "/manage/customers/cust_0003/files/{file}/download"
+        ))
         .await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER);
     assert_private(&answer, "staff download");
@@ -321,7 +333,10 @@ async fn an_active_session_slides_and_an_idle_one_ends_on_the_applications_clock
         ben.get("/login").await;
     }
     let page = ben.get("/").await;
-    assert!(!page.text().contains("Signed in as"), "past the absolute limit");
+    assert!(
+        !page.text().contains("Signed in as"),
+        "past the absolute limit"
+    );
 }
 
 #[tokio::test]
@@ -355,7 +370,10 @@ async fn a_session_ended_elsewhere_is_not_written_back_by_a_request_in_flight() 
         .await
         .unwrap();
     let page = phone.get("/").await;
-    assert!(!page.text().contains("Signed in as"), "the session came back");
+    assert!(
+        !page.text().contains("Signed in as"),
+        "the session came back"
+    );
 }
 
 #[tokio::test]
@@ -379,13 +397,19 @@ async fn a_customer_made_inactive_or_given_another_address_upstream_is_signed_ou
     // The next view fetches the record again; from then on both sessions are over.
     ben.get("/").await;
     let page = ben.get("/").await;
-    assert!(!page.text().contains("Signed in as"), "inactive, yet signed in");
+    assert!(
+        !page.text().contains("Signed in as"),
+        "inactive, yet signed in"
+    );
     let page = guest.get("/documents").await;
     assert!(
         !page.text().contains("Ben Okafor") || page.status != StatusCode::OK,
         "the link session of an inactive customer goes on"
     );
-    assert_eq!(guest.post("/api/get_overview", "").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        guest.post("/api/get_overview", "").await.status,
+        StatusCode::UNAUTHORIZED
+    );
 
     // Clara's address changes upstream (case alone is no change).
     let mut clara = signed_in(&app, CLARA).await;
@@ -433,11 +457,17 @@ async fn metrics_answer_only_the_operator() {
         let mut request = request.body(axum::body::Body::empty()).unwrap();
         request
             .extensions_mut()
-            .insert(ConnectInfo(std::net::SocketAddr::from(([127, 0, 0, 1], 4000))));
+            .insert(ConnectInfo(std::net::SocketAddr::from((
+                [127, 0, 0, 1],
+                4000,
+            ))));
         request
     };
     let open = TestApp::new(&[]).await;
-    assert_eq!(open.get("/metrics", &[]).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        open.get("/metrics", &[]).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     assert_eq!(open.send(local(None)).await.status, StatusCode::OK);
     // Through a proxy on this machine, everyone looks local: refused.
     assert_eq!(
@@ -490,7 +520,11 @@ async fn readiness_asks_flexportal_at_most_every_few_seconds() {
         assert!(probe.reachable(&client).await);
     }
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    assert_eq!(accepted.load(Ordering::SeqCst), 1, "20 readiness checks, one look");
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        1,
+        "20 readiness checks, one look"
+    );
 }
 
 #[tokio::test]
@@ -520,11 +554,18 @@ async fn an_oversized_form_is_refused_with_a_page_and_changes_nothing() {
     assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(answer.body.contains("at most 64 KB"), "{}", answer.body);
     let answer = ben
-        .post("/api/list_documents", &format!("query={}", "x".repeat(100_000)))
+        .post(
+            "/api/list_documents",
+            &format!("query={}", "x".repeat(100_000)),
+        )
         .await;
     assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
     // Still signed in: nothing was acted on.
-    assert!(ben.get("/").await.text().contains("Signed in as Ben Okafor"));
+    assert!(ben
+        .get("/")
+        .await
+        .text()
+        .contains("Signed in as Ben Okafor"));
 }
 
 #[tokio::test]
@@ -539,11 +580,14 @@ async fn the_sign_in_link_page_says_whose_account_it_opens() {
     let mut recipient = Browser::new(&app);
     let page = recipient.get(&path_of(&link)).await;
     assert!(
-        page.text().contains("This link signs you in as ben.okafor@example.com."),
+        page.text()
+            .contains("This link signs you in as ben.okafor@example.com."),
         "{}",
         page.text()
     );
     let forged = recipient.get("/login/verify?token=forged").await;
     assert!(!forged.text().contains("signs you in as"));
-    assert!(forged.text().contains("has been used, has expired or is not known"));
+    assert!(forged
+        .text()
+        .contains("has been used, has expired or is not known"));
 }

@@ -903,11 +903,7 @@ pub async fn sign_out(
 /// Where sign-out leads: the start page, with the browser told to drop what it may have kept
 /// of the pages seen in this session (its cache, and so the Back button's copies).
 fn signed_out() -> Response {
-    (
-        [("clear-site-data", "\"cache\"")],
-        Redirect::to("/"),
-    )
-        .into_response()
+    ([("clear-site-data", "\"cache\"")], Redirect::to("/")).into_response()
 }
 
 /// `POST /logout/everywhere`: ends every session of the signed-in person.
@@ -1100,18 +1096,29 @@ mod tests {
         assert_eq!(ip(1).as_deref(), Some("198.51.100.4"));
         assert_eq!(ip(2).as_deref(), Some("7.7.7.7"));
         assert_eq!(ip(0), None, "no trusted proxy: the header is not read");
-        assert_eq!(ip(4), None, "fewer entries than proxies: nothing is trusted");
+        assert_eq!(
+            ip(4),
+            None,
+            "fewer entries than proxies: nothing is trusted"
+        );
 
         let mut one = HeaderMap::new();
-        one.insert("x-forwarded-for", "2001:db8::1, not-an-address".parse().unwrap());
+        one.insert(
+            "x-forwarded-for",
+            "2001:db8::1, not-an-address".parse().unwrap(),
+        );
         assert_eq!(forwarded_client(&one, 1), None);
         assert_eq!(
-            forwarded_client(&one, 2).map(|ip| ip.to_string()).as_deref(),
+            forwarded_client(&one, 2)
+                .map(|ip| ip.to_string())
+                .as_deref(),
             Some("2001:db8::1")
         );
         one.insert("x-forwarded-for", "203.0.113.7:4711".parse().unwrap());
         assert_eq!(
-            forwarded_client(&one, 1).map(|ip| ip.to_string()).as_deref(),
+            forwarded_client(&one, 1)
+                .map(|ip| ip.to_string())
+                .as_deref(),
             Some("203.0.113.7")
         );
     }

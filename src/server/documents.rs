@@ -20,12 +20,12 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use rust_decimal::Decimal;
 
 use crate::error::AppError;
-use crate::server::rate_limit::RateLimiter;
 use crate::model::{
     DocType, DocumentFacets, DocumentGroup, DocumentList, DocumentQuery, DocumentRow,
     InvoiceHistory, Money, OrderDetail, OrderLine, OrderSummary, Overview, PaymentRow, QueryNotice,
     Sort, TypeCount,
 };
+use crate::server::rate_limit::RateLimiter;
 
 /// What a principal may see. A customer session sees the whole portal; a share link may be
 /// narrowed to one order and/or some document types. Built on the server from the session,
@@ -489,7 +489,11 @@ pub async fn authorize_file(
         return Ok(VisibleFile::of(row));
     }
     if owned.orders.len() > MAX_ORDERS_LISTED {
-        if !asker.lookups.lookups.allows(asker.who, asker.now, FILE_LOOKUPS_PER_15_MIN) {
+        if !asker
+            .lookups
+            .lookups
+            .allows(asker.who, asker.now, FILE_LOOKUPS_PER_15_MIN)
+        {
             return Err(AppError::NotFound);
         }
         return look_up_file(client, scope, &owned, file_id).await;

@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::server::counters::Counters;
 use crate::server::state::AppState;
+use crate::server::telemetry::PANICS;
 
 /// `/healthz`: the process is up and answering.
 pub async fn healthz() -> &'static str {
@@ -118,7 +119,10 @@ pub async fn metrics(State(state): State<AppState>, request: axum::extract::Requ
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(peer)| *peer);
     if !may_read_metrics(&state, peer, request.headers()) {
-        let mut refused = (StatusCode::UNAUTHORIZED, "metrics need the operator's token\n")
+        let mut refused = (
+            StatusCode::UNAUTHORIZED,
+            "metrics need the operator's token\n",
+        )
             .into_response();
         refused.headers_mut().insert(
             header::WWW_AUTHENTICATE,
@@ -193,6 +197,20 @@ pub async fn metrics(State(state): State<AppState>, request: axum::extract::Requ
     ] {
         out.push_str(&format!(
             "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"
+        ));
+    }
+    out.push_str(
+        "# HELP folio_panics_total Panics of this process: reactive_disposed are Leptos tasks \
+         that outlived their render (no answer affected); other are bugs.\n\
+         # TYPE folio_panics_total counter\n",
+    );
+    for (kind, counter) in [
+        ("reactive_disposed", &PANICS.reactive_disposed),
+        ("other", &PANICS.other),
+    ] {
+        out.push_str(&format!(
+            "folio_panics_total{{kind=\"{kind}\"}} {}\n",
+            Counters::get(counter)
         ));
     }
     for (name, help, value) in [

@@ -42,6 +42,7 @@ pub async fn run() -> ExitCode {
         }
     };
     telemetry::init(&config.log);
+    telemetry::install_panic_hook();
 
     let addr = config.addr;
     let state = match AppState::new(config).await {

@@ -1,6 +1,7 @@
 //! The HTTP router: plain routes, static assets, Leptos pages and server functions, and the
 //! middleware around all of them. A plain function, so tests drive it without opening a port.
 
+use axum::response::IntoResponse;
 use axum::{
     http::{header, HeaderValue, Request},
     middleware,
@@ -65,13 +66,13 @@ pub fn router(state: AppState) -> Router {
         state.clock.clone(),
     ))
     .with_name(session_cookie_name(state.config.public_url.https))
-        .with_path("/")
-        .with_http_only(true)
-        .with_same_site(SameSite::Lax)
-        .with_secure(state.config.public_url.https)
-        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(i64::from(
-            state.config.auth.idle_minutes,
-        ))));
+    .with_path("/")
+    .with_http_only(true)
+    .with_same_site(SameSite::Lax)
+    .with_secure(state.config.public_url.https)
+    .with_expiry(Expiry::OnInactivity(time::Duration::minutes(i64::from(
+        state.config.auth.idle_minutes,
+    ))));
 
     // Everything a person uses: pages, server functions and form posts, with their session.
     let app_routes = Router::new()
@@ -111,6 +112,8 @@ pub fn router(state: AppState) -> Router {
     // (and every method of it) on its own, and a router clones the matched route's whole
     // stack on every request: measured, that was a third of the cost of serving a kept page.
     let app = ServiceBuilder::new()
+        // A page render, once started, runs to its end even when the browser goes away.
+        .layer(middleware::from_fn(finish_what_was_started))
         // Everything behind a session may show a customer's or staff member's data: no
         // browser or proxy cache may keep it, nor show it again after sign-out.
         .layer(SetResponseHeaderLayer::overriding(
@@ -177,6 +180,26 @@ pub fn router(state: AppState) -> Router {
             .layer(middleware::from_fn(security::limit_body))
             .service(site),
     )
+}
+
+/// Runs the request to its end in a task of its own, so that a browser that goes away (a
+/// closed tab, a client's timeout) does not drop a Leptos render midway. A render dropped
+/// midway never cleans up: its resources and effects stay alive, each with a task that
+/// waits forever (tests/panics.rs). Run to its end, the render is torn down as always, and
+/// the session is saved as it would have been.
+async fn finish_what_was_started(
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    use tracing::Instrument;
+    let run = next.run(request).instrument(tracing::Span::current());
+    match tokio::spawn(run).await {
+        Ok(response) => response,
+        Err(e) => {
+            tracing::error!(error = %e, "the request's task failed");
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
 }
 
 /// The session cookie's name: `__Host-folio_session` over https, `folio_session` over plain

@@ -397,7 +397,10 @@ pub async fn staff(app: &TestApp) -> Browser<'_> {
     let answer = browser
         .post(
             "/manage/login",
-            &format!("email={}", form_value(folio::server::staff::DEMO_MANAGER_EMAIL)),
+            &format!(
+                "email={}",
+                form_value(folio::server::staff::DEMO_MANAGER_EMAIL)
+            ),
         )
         .await;
     assert_eq!(answer.location(), "/manage/login/check");

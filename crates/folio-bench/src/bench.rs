@@ -332,10 +332,13 @@ pub async fn run(paths: &Paths) -> Result<(), String> {
             mib(counter("folio_page_cache_bytes"))
         ),
     );
-    if folio.panics() > 0 {
+    let panics = folio.panics();
+    if panics.other + panics.reactive_disposed > 0 {
         report.note(format!(
-            "Folio panicked {} times during the run: see {}",
-            folio.panics(),
+            "Folio panicked during the run: {} times in its own code, {} times in Leptos tasks \
+             that outlived their render: see {}",
+            panics.other,
+            panics.reactive_disposed,
             folio.log.display()
         ));
     }

@@ -135,11 +135,15 @@ impl Folio {
         (field("VmRSS:"), field("VmHWM:"))
     }
 
-    /// How many panics Folio's log reports: each is a bug, even when a page was answered.
-    pub fn panics(&self) -> usize {
-        std::fs::read_to_string(&self.log)
-            .map(|log| log.matches("panicked at").count())
-            .unwrap_or(0)
+    /// The panics Folio's log reports: Leptos' disposed-value panics in tasks that outlived
+    /// their render (logged as a warning of kind `reactive_disposed`, never in an answer), and
+    /// every other one (the standard "panicked at" report), each a bug.
+    pub fn panics(&self) -> Panics {
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        Panics {
+            reactive_disposed: log.matches("reactive_disposed").count(),
+            other: log.matches("panicked at").count(),
+        }
     }
 
     /// Whether the process is still running.
@@ -151,6 +155,13 @@ impl Folio {
         let _ = self.child.start_kill();
         let _ = self.child.wait().await;
     }
+}
+
+/// Panics counted in Folio's log, by kind.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Panics {
+    pub reactive_disposed: usize,
+    pub other: usize,
 }
 
 fn free_port() -> Result<u16, String> {
