@@ -24,12 +24,31 @@ fn form_headers(cookie: &str) -> Vec<(&'static str, String)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn forty_wrong_codes_at_once_compare_at_most_five_and_end_the_attempt() {
     let app = TestApp::new(&[("FOLIO_SIGNIN_LIMIT_PER_IP", "100")]).await;
-    let mut browser = Browser::new(&app);
-    let before = mails_to(&app, BEN).await;
+    forty_wrong_codes_at_once(&app).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn forty_wrong_codes_at_once_compare_at_most_five_on_postgres_too() {
+    let db = PgDatabase::create().await;
+    {
+        let app = TestApp::new(&[
+            ("FOLIO_SIGNIN_LIMIT_PER_IP", "100"),
+            ("DATABASE_URL", &db.url()),
+        ])
+        .await;
+        forty_wrong_codes_at_once(&app).await;
+    }
+    db.drop_it().await;
+}
+
+/// Forty wrong codes sent at once on one cookie, then the right one and the mailed link.
+async fn forty_wrong_codes_at_once(app: &TestApp) {
+    let mut browser = Browser::new(app);
+    let before = mails_to(app, BEN).await;
     browser
         .post("/login", &format!("email={}", form_value(BEN)))
         .await;
-    let (link, code) = wait_for_mail(&app, BEN, before).await;
+    let (link, code) = wait_for_mail(app, BEN, before).await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let cookie = browser.session.clone().expect("a session for the sign-in");
 
@@ -65,7 +84,7 @@ async fn forty_wrong_codes_at_once_compare_at_most_five_and_end_the_attempt() {
     assert!(right.location().contains("error="), "{}", right.location());
     // Nor does the mailed link sign in any more.
     let token = link.split("token=").nth(1).expect("a token in the link");
-    let mut other = Browser::new(&app);
+    let mut other = Browser::new(app);
     let by_link = other
         .post("/login/verify", &format!("token={}", form_value(token)))
         .await;
@@ -279,11 +298,10 @@ async fn no_answer_with_customer_or_staff_data_may_be_kept_by_a_cache() {
     let out = manager.post("/logout/everywhere", "").await;
     assert_eq!(out.headers["clear-site-data"], "\"cache\"");
 
-    // Static, public files may still be cached.
+    // The favicon is public and may be kept (its answer carries the header whether or not
+    // the site is built yet).
     let favicon = app.get("/favicon.svg", &[]).await;
-    if favicon.status == StatusCode::OK {
-        assert_eq!(favicon.headers["cache-control"], "public, max-age=86400");
-    }
+    assert_eq!(favicon.headers["cache-control"], "public, max-age=86400");
 }
 
 fn assert_private(answer: &Answer, what: &str) {
@@ -385,6 +403,15 @@ async fn a_customer_made_inactive_or_given_another_address_upstream_is_signed_ou
     let (_, token) = create_link(&mut manager, "cust_0002", "scope=all&days=7").await;
     let mut guest = open_link(&app, &token).await;
     assert_eq!(guest.get("/documents").await.status, StatusCode::OK);
+    // A link to one order reads no customer list, and must end all the same.
+    let (_, order_token) = create_link(
+        &mut manager,
+        "cust_0002",
+        "scope=order&order=ord_10001&days=7",
+    )
+    .await;
+    let mut order_guest = open_link(&app, &order_token).await;
+    assert_eq!(order_guest.get("/documents").await.status, StatusCode::OK);
 
     app.sim().faults.change_customer(
         "cust_0002",
@@ -410,6 +437,44 @@ async fn a_customer_made_inactive_or_given_another_address_upstream_is_signed_ou
         guest.post("/api/get_overview", "").await.status,
         StatusCode::UNAUTHORIZED
     );
+    order_guest.get("/documents").await;
+    assert_eq!(
+        order_guest.post("/api/get_overview", "").await.status,
+        StatusCode::UNAUTHORIZED,
+        "the order link's session goes on"
+    );
+    // Nor can the links be opened again.
+    let again = Browser::new(&app).post(&format!("/s/{token}"), "").await;
+    assert_eq!(again.location(), "/shared/ended?why=revoked");
+
+    // A sign-in mailed before the change does not complete after it.
+    let mut late = Browser::new(&app);
+    let before = mails_to(&app, CLARA).await;
+    late.post("/login", &format!("email={}", form_value(CLARA)))
+        .await;
+    let (_, code) = wait_for_mail(&app, CLARA, before).await;
+    app.sim().faults.change_customer(
+        "cust_0003",
+        CustomerChange {
+            status: Some("inactive".into()),
+            email: None,
+        },
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let answer = late.post("/login/code", &format!("code={code}")).await;
+    assert_eq!(
+        answer.location(),
+        "/login?error=link",
+        "an inactive customer signed in"
+    );
+    app.sim().faults.change_customer(
+        "cust_0003",
+        CustomerChange {
+            status: Some("active".into()),
+            email: None,
+        },
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
 
     // Clara's address changes upstream (case alone is no change).
     let mut clara = signed_in(&app, CLARA).await;
@@ -549,10 +614,33 @@ async fn the_session_cookie_is_host_bound_over_https() {
 async fn an_oversized_form_is_refused_with_a_page_and_changes_nothing() {
     let app = TestApp::new(&[]).await;
     let mut ben = signed_in(&app, BEN).await;
-    let huge = format!("email={}", "a".repeat(200 * 1024));
+    let mails = mails_to(&app, CLARA).await;
+    let huge = format!(
+        "email={}&padding={}",
+        form_value(CLARA),
+        "a".repeat(200 * 1024)
+    );
+    // Without a declared length (read up to the limit), and with one (refused unread).
     let answer = ben.post("/login", &huge).await;
     assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(answer.body.contains("at most 64 KB"), "{}", answer.body);
+    let declared = app
+        .post_form(
+            "/login",
+            &huge,
+            &[
+                ("sec-fetch-site", "same-origin"),
+                ("content-length", &huge.len().to_string()),
+                ("accept-language", "de"),
+            ],
+        )
+        .await;
+    assert_eq!(declared.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        declared.body.contains("höchstens 64 KB"),
+        "{}",
+        declared.body
+    );
     let answer = ben
         .post(
             "/api/list_documents",
@@ -560,7 +648,10 @@ async fn an_oversized_form_is_refused_with_a_page_and_changes_nothing() {
         )
         .await;
     assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
-    // Still signed in: nothing was acted on.
+    // Nothing was acted on: no sign-in started, no mail sent, Ben still signed in as before.
+    assert_eq!(mails_to(&app, CLARA).await, mails);
+    let check = ben.get("/login/check").await;
+    assert!(!check.text().contains(CLARA), "a sign-in was started");
     assert!(ben
         .get("/")
         .await
@@ -590,4 +681,254 @@ async fn the_sign_in_link_page_says_whose_account_it_opens() {
     assert!(forged
         .text()
         .contains("has been used, has expired or is not known"));
+}
+
+/// An upstream with a customer of 201 orders (one more than Folio lists files of), one of
+/// two orders whose file list can gain a file, and a count of every file lookup and list.
+mod big {
+    use std::collections::HashMap;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    use axum::extract::{Path, Query, State};
+    use axum::http::{header, StatusCode};
+    use axum::response::{IntoResponse, Response};
+    use axum::routing::get;
+    use axum::Router;
+
+    pub const TENANT: &str = "bu_big";
+    pub const ORDERS: usize = 201;
+
+    #[derive(Default)]
+    pub struct Upstream {
+        /// Whether `ord_small_1` has gained `file_new`.
+        pub new_file: AtomicBool,
+        pub file_lookups: AtomicUsize,
+        pub file_lists: AtomicUsize,
+    }
+
+    fn json(body: String) -> Response {
+        ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+    }
+
+    fn not_found() -> Response {
+        (
+            StatusCode::NOT_FOUND,
+            [(header::CONTENT_TYPE, "application/json")],
+            r#"{"error":{"code":"NOT_FOUND","message":"nope"}}"#,
+        )
+            .into_response()
+    }
+
+    fn order(id: &str, customer: &str, day: usize) -> String {
+        format!(
+            r#"{{"orderId":"{id}","tenantId":"{TENANT}","status":"fulfilled",
+            "customer":{{"customerId":"{customer}","email":"x@example.com"}},
+            "createdAt":"2025-01-01T00:00:00Z","updatedAt":"2025-01-01T00:00:00Z",
+            "totals":{{"total":1,"currency":"EUR"}},"items":[],"day":{day}}}"#
+        )
+    }
+
+    fn file(id: &str, order: &str) -> String {
+        format!(
+            r#"{{"fileId":"{id}","tenantId":"{TENANT}","orderId":"{order}","type":"invoice",
+            "filename":"{id}.pdf","contentType":"application/pdf","fileSize":100,
+            "createdAt":"2025-03-02T10:00:00Z"}}"#
+        )
+    }
+
+    /// The orders of `customer`, newest first (the big customer's `ord_big_000` is newest).
+    fn orders_of(customer: &str) -> Vec<String> {
+        match customer {
+            "cust_big" => (0..ORDERS)
+                .map(|n| {
+                    order(&format!("ord_big_{n:03}"), "cust_big", n).replace(
+                        "2025-01-01",
+                        &format!("2025-{:02}-{:02}", 12 - n / 28, 28 - n % 28),
+                    )
+                })
+                .collect(),
+            "cust_small" => vec![order("ord_small_1", "cust_small", 0)],
+            _ => Vec::new(),
+        }
+    }
+
+    fn files_of(up: &Upstream, order_id: &str) -> Vec<String> {
+        let mut files = vec![file(&format!("file_of_{order_id}"), order_id)];
+        if order_id == "ord_small_1" && up.new_file.load(Ordering::SeqCst) {
+            files.push(file("file_new", order_id));
+        }
+        files
+    }
+
+    pub fn router(up: Arc<Upstream>) -> Router {
+        Router::new()
+            .route(
+                "/v1/customers/{id}",
+                get(|Path(id): Path<String>| async move {
+                    if id != "cust_big" && id != "cust_small" {
+                        return not_found();
+                    }
+                    json(format!(
+                        r#"{{"customerId":"{id}","tenantId":"{TENANT}","email":"{id}@example.com","orderIds":[]}}"#
+                    ))
+                }),
+            )
+            .route(
+                "/v1/orders",
+                get(|Query(q): Query<HashMap<String, String>>| async move {
+                    let orders = orders_of(q.get("customerId").map_or("", String::as_str));
+                    json(format!(
+                        r#"{{"orders":[{}],"count":{},"limit":100,"hasMore":false,"nextCursor":null}}"#,
+                        orders.join(","),
+                        orders.len()
+                    ))
+                }),
+            )
+            .route(
+                "/v1/files",
+                get(
+                    |State(up): State<Arc<Upstream>>,
+                     Query(q): Query<HashMap<String, String>>| async move {
+                        up.file_lists.fetch_add(1, Ordering::SeqCst);
+                        let order = q.get("orderId").cloned().unwrap_or_default();
+                        let files = files_of(&up, &order);
+                        json(format!(r#"{{"files":[{}],"count":{}}}"#, files.join(","), files.len()))
+                    },
+                ),
+            )
+            .route(
+                "/v1/files/{id}",
+                get(
+                    |State(up): State<Arc<Upstream>>, Path(id): Path<String>| async move {
+                        up.file_lookups.fetch_add(1, Ordering::SeqCst);
+                        let order = id.strip_prefix("file_of_").map(str::to_owned);
+                        match order {
+                            Some(order) if order.starts_with("ord_") => json(file(&id, &order)),
+                            _ => not_found(),
+                        }
+                    },
+                ),
+            )
+            .with_state(up)
+    }
+}
+
+/// A client of the `big` upstream, with room in its budget for the 201 lists.
+async fn big_upstream() -> (flexportal::Client, std::sync::Arc<big::Upstream>) {
+    let up = std::sync::Arc::new(big::Upstream::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = big::router(up.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let mut config = flexportal::ClientConfig::new(
+        format!("http://{addr}"),
+        big::TENANT,
+        secrecy::SecretString::from("key"),
+    );
+    config.requests_per_minute = 10_000;
+    (flexportal::Client::new(config).unwrap(), up)
+}
+
+#[tokio::test]
+async fn an_index_cut_short_by_the_order_cap_looks_up_twenty_ids_per_quarter_hour() {
+    use folio::error::AppError;
+    use folio::server::documents::{authorize_file, Asker, FileLookups, Scope};
+    let (client, up) = big_upstream().await;
+    let lookups = FileLookups::default();
+    let scope = Scope::customer("cust_big");
+    let asker = |who, now| Asker {
+        who,
+        lookups: &lookups,
+        now,
+    };
+    // The oldest order is past the cap: its file is found by looking it up.
+    let oldest = format!("file_of_ord_big_{:03}", big::ORDERS - 1);
+    let found = authorize_file(&client, &scope, &oldest, &asker("customer:big", 0)).await;
+    assert_eq!(found.map(|f| f.id), Ok(oldest.clone()));
+    // A listed file costs no lookup.
+    let before = up.file_lookups.load(Ordering::SeqCst);
+    assert!(authorize_file(
+        &client,
+        &scope,
+        "file_of_ord_big_000",
+        &asker("customer:big", 0)
+    )
+    .await
+    .is_ok());
+    assert_eq!(up.file_lookups.load(Ordering::SeqCst), before);
+    // Forged ids: 19 more lookups, then none until the quarter hour is over.
+    for i in 0..40 {
+        let forged = format!("file_forged_{i}");
+        assert_eq!(
+            authorize_file(&client, &scope, &forged, &asker("customer:big", 60)).await,
+            Err(AppError::NotFound)
+        );
+    }
+    assert_eq!(up.file_lookups.load(Ordering::SeqCst), 20);
+    // Each principal has its own allowance.
+    let _ = authorize_file(&client, &scope, "file_forged_x", &asker("link:other", 60)).await;
+    assert_eq!(up.file_lookups.load(Ordering::SeqCst), 21);
+    let _ = authorize_file(
+        &client,
+        &scope,
+        "file_forged_y",
+        &asker("customer:big", 900),
+    )
+    .await;
+    assert_eq!(
+        up.file_lookups.load(Ordering::SeqCst),
+        22,
+        "a new quarter hour"
+    );
+}
+
+#[tokio::test]
+async fn an_old_index_is_rebuilt_for_a_missing_id_at_most_once_a_minute() {
+    use folio::error::AppError;
+    use folio::server::documents::{authorize_file, Asker, FileLookups, Scope};
+    let (client, up) = big_upstream().await;
+    // Every index counts as old at once.
+    let lookups = FileLookups::refreshing_after(std::time::Duration::ZERO);
+    let scope = Scope::customer("cust_small");
+    let asker = |now| Asker {
+        who: "customer:small",
+        lookups: &lookups,
+        now,
+    };
+    assert!(
+        authorize_file(&client, &scope, "file_of_ord_small_1", &asker(0))
+            .await
+            .is_ok()
+    );
+    let lists = up.file_lists.load(Ordering::SeqCst);
+    // A file added upstream after the index was built.
+    up.new_file.store(true, Ordering::SeqCst);
+    let first = authorize_file(&client, &scope, "file_new", &asker(1)).await;
+    assert_eq!(first.map(|f| f.id), Ok("file_new".to_owned()));
+    assert_eq!(
+        up.file_lists.load(Ordering::SeqCst),
+        lists + 1,
+        "one rebuild"
+    );
+    // Within the same minute, missing ids rebuild nothing more.
+    for i in 0..20 {
+        let forged = format!("file_forged_{i}");
+        assert_eq!(
+            authorize_file(&client, &scope, &forged, &asker(2)).await,
+            Err(AppError::NotFound)
+        );
+    }
+    assert_eq!(up.file_lists.load(Ordering::SeqCst), lists + 1);
+    assert_eq!(
+        up.file_lookups.load(Ordering::SeqCst),
+        0,
+        "never a single lookup"
+    );
+    let _ = authorize_file(&client, &scope, "file_forged_late", &asker(61)).await;
+    assert_eq!(
+        up.file_lists.load(Ordering::SeqCst),
+        lists + 2,
+        "a new minute"
+    );
 }

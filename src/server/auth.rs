@@ -121,6 +121,45 @@ impl Principal {
         }
     }
 
+    /// The bytes its texts hold beside the value itself, for memory accounting.
+    pub fn text_len(&self) -> usize {
+        match self {
+            Principal::Customer {
+                subject,
+                customer_id,
+                email,
+                name,
+                ..
+            } => subject.len() + customer_id.len() + email.len() + name.len(),
+            Principal::Staff {
+                subject,
+                email,
+                name,
+                ..
+            } => subject.len() + email.len() + name.len(),
+            Principal::Link {
+                subject,
+                link_id,
+                customer_id,
+                order_id,
+                types,
+                label,
+                shared_by,
+                ..
+            } => {
+                subject.len()
+                    + link_id.len()
+                    + customer_id.len()
+                    + order_id.as_ref().map_or(0, String::len)
+                    + types
+                        .as_ref()
+                        .map_or(0, |t| t.len() * std::mem::size_of::<DocType>())
+                    + label.len()
+                    + shared_by.len()
+            }
+        }
+    }
+
     pub fn subject(&self) -> &str {
         match self {
             Principal::Customer { subject, .. }
@@ -305,11 +344,17 @@ impl FromRequestParts<AppState> for ClientIp {
 /// caller takes the connection's peer.
 pub fn forwarded_client(headers: &HeaderMap, hops: u32) -> Option<std::net::IpAddr> {
     let hops = usize::try_from(hops).ok().filter(|&h| h > 0)?;
-    let mut entries: Vec<&str> = Vec::new();
+    // As bytes: whatever the client put on the left must not keep the right from being read.
+    let mut entries: Vec<&[u8]> = Vec::new();
     for line in headers.get_all("x-forwarded-for") {
-        entries.extend(line.to_str().ok()?.split(',').map(str::trim));
+        entries.extend(
+            line.as_bytes()
+                .split(|&b| b == b',')
+                .map(<[u8]>::trim_ascii),
+        );
     }
     let entry = entries.len().checked_sub(hops).map(|i| entries[i])?;
+    let entry = std::str::from_utf8(entry).ok()?;
     entry
         .parse::<std::net::IpAddr>()
         .ok()
@@ -436,8 +481,12 @@ pub async fn request_sign_in(
         return to(audience, "/login?error=busy");
     }
 
-    let email_count = state.limits.email.hit(&email.to_lowercase(), now);
-    if ip_count > per_ip || email_count > state.config.auth.per_email_per_15_min {
+    // A client over its own limit sends no mail, and counts against no address either.
+    let over_ip = ip_count > per_ip;
+    if over_ip
+        || state.limits.email.hit(&email.to_lowercase(), now)
+            > state.config.auth.per_email_per_15_min
+    {
         tracing::info!("sign-in not sent: rate limit reached");
     } else {
         // The answer must not wait for (or depend on) the lookup and the mail. The work
@@ -724,7 +773,20 @@ pub async fn verify_code(
 
     pending.wrong_codes += 1;
     let _ = session.insert(PENDING_KEY, &pending).await;
-    audit_failure(&state, granted.as_ref(), "code", &ip).await;
+    // A try refused for spent tries is audited under its account too: that is the guessing
+    // the log most needs to show. (The same lookup runs for an unknown address, and finds
+    // nothing.)
+    let attempt = match granted {
+        Some(granted) => Some(granted),
+        None => state
+            .store
+            .attempt_by_id(&pending.attempt_id)
+            .await
+            .ok()
+            .flatten()
+            .filter(|a| a.audience == audience),
+    };
+    audit_failure(&state, attempt.as_ref(), "code", &ip).await;
     let error = if pending.wrong_codes >= MAX_CODE_TRIES {
         "tries"
     } else {
@@ -759,11 +821,7 @@ pub async fn verify_link(
         }
     };
     match attempt {
-        Some(attempt)
-            if attempt.used_at.is_none()
-                && attempt.expires_at > now
-                && attempt.code_attempts < MAX_CODE_TRIES =>
-        {
+        Some(attempt) if attempt.usable(audience, now) => {
             complete_sign_in(&state, &session, &attempt, SpendBy::Link, &ip).await
         }
         other => {
@@ -789,14 +847,7 @@ pub async fn link_address(
         .store
         .attempt_by_token_hash(&token_hash(token.trim()))
         .await?;
-    Ok(attempt
-        .filter(|a| {
-            a.audience == audience
-                && a.used_at.is_none()
-                && a.expires_at > now
-                && a.code_attempts < MAX_CODE_TRIES
-        })
-        .map(|a| a.email))
+    Ok(attempt.filter(|a| a.usable(audience, now)).map(|a| a.email))
 }
 
 async fn audit_failure(state: &AppState, attempt: Option<&Attempt>, how: &str, ip: &str) {
@@ -826,7 +877,10 @@ async fn complete_sign_in(
         }
     }
     let principal = match audience {
-        Audience::Customer => customer_principal(state, attempt, now).await,
+        Audience::Customer => match customer_principal(state, attempt, now).await {
+            Some(principal) => principal,
+            None => return to(audience, "/login?error=link"),
+        },
         // Staff removed since the mail went out do not get in.
         Audience::Staff => match state.store.staff_by_email(&attempt.account_id).await {
             Ok(Some(member)) => Principal::staff(&member.email, &member.name, now),
@@ -863,12 +917,19 @@ async fn complete_sign_in(
 }
 
 /// The customer's principal, named as FlexPortal knows them; by their address alone if
-/// FlexPortal is unavailable right now.
-async fn customer_principal(state: &AppState, attempt: &Attempt, now: i64) -> Principal {
+/// FlexPortal is unavailable right now. `None` when the record says the customer may no longer
+/// sign in: made inactive, or their address changed, since the mail went out.
+async fn customer_principal(state: &AppState, attempt: &Attempt, now: i64) -> Option<Principal> {
     let name = match state.upstream.client.customer(&attempt.account_id).await {
-        Ok(customer) => format!("{} {}", customer.value.first_name, customer.value.last_name)
-            .trim()
-            .to_owned(),
+        Ok(customer) => {
+            let customer = &customer.value;
+            if !may_sign_in(customer, &attempt.email) {
+                return None;
+            }
+            format!("{} {}", customer.first_name, customer.last_name)
+                .trim()
+                .to_owned()
+        }
         Err(_) => String::new(),
     };
     let name = if name.is_empty() {
@@ -876,7 +937,19 @@ async fn customer_principal(state: &AppState, attempt: &Attempt, now: i64) -> Pr
     } else {
         name
     };
-    Principal::customer(&attempt.account_id, &attempt.email, &name, now)
+    Some(Principal::customer(
+        &attempt.account_id,
+        &attempt.email,
+        &name,
+        now,
+    ))
+}
+
+/// Whether a customer record lets someone sign in, or stay signed in, with `email`: the
+/// customer is active and the record carries that address (in any case).
+pub fn may_sign_in(customer: &flexportal::model::Customer, email: &str) -> bool {
+    customer.status == flexportal::model::CustomerStatus::Active
+        && customer.email.eq_ignore_ascii_case(email)
 }
 
 /// `POST /logout`.
@@ -1113,6 +1186,19 @@ mod tests {
                 .map(|ip| ip.to_string())
                 .as_deref(),
             Some("2001:db8::1")
+        );
+        let mut foreign = HeaderMap::new();
+        foreign.append(
+            "x-forwarded-for",
+            HeaderValue::from_bytes(b"\xff\xfe, 6.6.6.6").unwrap(),
+        );
+        foreign.append("x-forwarded-for", "198.51.100.4".parse().unwrap());
+        assert_eq!(
+            forwarded_client(&foreign, 1)
+                .map(|ip| ip.to_string())
+                .as_deref(),
+            Some("198.51.100.4"),
+            "bytes the client sent do not hide the proxy's entry"
         );
         one.insert("x-forwarded-for", "203.0.113.7:4711".parse().unwrap());
         assert_eq!(

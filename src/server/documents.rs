@@ -130,7 +130,26 @@ pub async fn owned_orders(client: &Client, scope: &Scope) -> Result<OwnedOrders,
                 stale: false,
             });
         }
-        return match client.order(order_id).await {
+        // The customer's record too: it is where FlexPortal says the customer is still
+        // active, and reading it lets a change there end the link's sessions.
+        let (customer, order) =
+            futures::join!(client.customer(&scope.customer_id), client.order(order_id));
+        match customer {
+            Ok(c) if c.value.status != flexportal::model::CustomerStatus::Active => {
+                return Ok(OwnedOrders {
+                    orders: Arc::default(),
+                    stale: c.stale,
+                })
+            }
+            Err(flexportal::Error::NotFound) => {
+                return Ok(OwnedOrders {
+                    orders: Arc::default(),
+                    stale: false,
+                })
+            }
+            _ => {}
+        }
+        return match order {
             Ok(fetched) => {
                 let owned = belongs_to(&fetched.value, order_id, scope, client.tenant_id());
                 Ok(OwnedOrders {
@@ -446,7 +465,9 @@ pub struct Asker<'a> {
 /// budget, which every customer shares, by asking for invented ids.
 #[derive(Debug)]
 pub struct FileLookups {
-    /// Rebuilds of an index older than a minute: one a minute per principal.
+    /// How old an index must be before a missing id may rebuild it.
+    refresh_after: std::time::Duration,
+    /// Rebuilds of an old index: one a minute per principal.
     refreshes: RateLimiter,
     /// Single lookups when the index was cut short by the order cap: 20 per 15 minutes.
     lookups: RateLimiter,
@@ -459,7 +480,15 @@ const INDEX_REFRESH_AFTER: std::time::Duration = std::time::Duration::from_secs(
 
 impl Default for FileLookups {
     fn default() -> Self {
+        Self::refreshing_after(INDEX_REFRESH_AFTER)
+    }
+}
+
+impl FileLookups {
+    /// With indexes counted as old after `refresh_after` (a minute by default).
+    pub fn refreshing_after(refresh_after: std::time::Duration) -> Self {
         Self {
+            refresh_after,
             refreshes: RateLimiter::new(60),
             lookups: RateLimiter::new(15 * 60),
         }
@@ -498,7 +527,7 @@ pub async fn authorize_file(
         }
         return look_up_file(client, scope, &owned, file_id).await;
     }
-    if index.built.elapsed() >= INDEX_REFRESH_AFTER
+    if index.built.elapsed() >= asker.lookups.refresh_after
         && asker.lookups.refreshes.allows(asker.who, asker.now, 1)
     {
         let order_ids = owned.orders.iter().map(|o| o.order_id.as_str());
@@ -590,13 +619,6 @@ async fn visible_documents(
     scope: &Scope,
     owned: &OwnedOrders,
 ) -> Result<(Arc<DocumentIndex>, bool), AppError> {
-    if owned.orders.len() > MAX_ORDERS_LISTED {
-        tracing::warn!(
-            orders = owned.orders.len(),
-            listed = MAX_ORDERS_LISTED,
-            "only the newest orders' files are listed"
-        );
-    }
     // Owned ids: the stream must not borrow from here. In the owned orders' order, so that
     // the same answers always give the same rows.
     let order_ids: Vec<String> = owned
@@ -626,6 +648,13 @@ async fn visible_documents(
     let order_ids: Vec<&str> = owned.orders.iter().map(|o| o.order_id.as_str()).collect();
     if let Some(index) = INDEXES.find(tenant, scope, &order_ids, &answers) {
         return Ok((index, stale));
+    }
+    if owned.orders.len() > MAX_ORDERS_LISTED {
+        tracing::warn!(
+            orders = owned.orders.len(),
+            listed = MAX_ORDERS_LISTED,
+            "only the newest orders' files are listed"
+        );
     }
     let index = Arc::new(build_index(&lists, owned, tenant, scope));
     let order_ids = order_ids.into_iter().map(str::to_owned).collect();

@@ -122,6 +122,15 @@ pub async fn open(
     if !plausible_token(&token) {
         return landing;
     }
+    // A link to the documents of a customer FlexPortal no longer has as active opens
+    // nothing: to its recipient, it was withdrawn. (FlexPortal unreachable: it opens.)
+    if let Ok(Some(link)) = state.store.link_by_token_hash(&token_hash(&token)).await {
+        if let Ok(customer) = state.upstream.client.customer(&link.customer_id).await {
+            if customer.value.status != flexportal::model::CustomerStatus::Active {
+                return Redirect::to("/shared/ended?why=revoked").into_response();
+            }
+        }
+    }
     let link = match state.store.link_open(&token_hash(&token), now).await {
         Ok(Some(link)) => link,
         Ok(None) => return landing,

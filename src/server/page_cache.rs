@@ -90,6 +90,7 @@ impl Key {
 
     fn size(&self) -> usize {
         std::mem::size_of::<Self>()
+            + self.principal.text_len()
             + self.path_and_query.len()
             + self.cookie.len()
             + self.accept_language.len()

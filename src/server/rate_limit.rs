@@ -1,9 +1,10 @@
 //! In-memory rate limits per key (an email, a client address, a principal), per instance.
 //!
 //! Counts live in fixed windows: when a new window starts, the old counts are dropped whole,
-//! so a hit never scans the map. The map is bounded: once it holds `max_keys` keys, every
-//! further key of the window shares one count, so that a flood of new keys (addresses, say)
-//! is limited as one key instead of growing memory.
+//! so a hit never scans the map. The map is bounded: once it holds `max_keys` keys, a new key
+//! takes the place of an arbitrary old one. A flood of new keys (addresses, say) thus costs
+//! memory only up to the bound and never turns away a newcomer; what it can do is make the
+//! limiter forget some counts early, which takes `max_keys` requests per forgotten count.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
@@ -21,8 +22,6 @@ pub struct RateLimiter {
 struct Window {
     number: i64,
     counts: HashMap<String, u32>,
-    /// The shared count of keys that came once the map was full.
-    overflow: u32,
 }
 
 /// Keys one limiter tracks in a window, by default: about 10 MB at most.
@@ -54,12 +53,12 @@ impl RateLimiter {
         } else {
             None
         };
-        let full = window.counts.len() >= self.max_keys;
-        let count = match window.counts.get_mut(key) {
-            Some(count) => count,
-            None if full => &mut window.overflow,
-            None => window.counts.entry(key.to_owned()).or_insert(0),
-        };
+        if !window.counts.contains_key(key) && window.counts.len() >= self.max_keys {
+            if let Some(old) = window.counts.keys().next().cloned() {
+                window.counts.remove(&old);
+            }
+        }
+        let count = window.counts.entry(key.to_owned()).or_insert(0);
         *count = count.saturating_add(1);
         let count = *count;
         drop(window);
@@ -120,15 +119,14 @@ mod tests {
     }
 
     #[test]
-    fn a_full_map_counts_new_keys_together() {
+    fn a_full_map_makes_room_and_turns_no_newcomer_away() {
         let limiter = RateLimiter::bounded(900, 3);
         for key in ["a", "b", "c"] {
             assert_eq!(limiter.hit(key, 0), 1);
         }
-        assert_eq!(limiter.hit("a", 0), 2, "known keys keep their own count");
-        assert_eq!(limiter.hit("d", 0), 1);
-        assert_eq!(limiter.hit("e", 0), 2, "new keys share one count once full");
-        assert_eq!(limiter.hit("f", 0), 3);
+        assert_eq!(limiter.hit("a", 0), 2, "known keys keep their count");
+        assert_eq!(limiter.hit("d", 0), 1, "a new key starts at one");
+        assert_eq!(limiter.hit("e", 0), 1);
         assert_eq!(limiter.len(), 3);
     }
 
@@ -139,8 +137,11 @@ mod tests {
             limiter.hit(&std::net::Ipv4Addr::from(i).to_string(), 5);
         }
         assert_eq!(limiter.len(), 10_000);
-        assert_eq!(limiter.hit("0.0.0.1", 5), 2);
-        assert_eq!(limiter.hit("203.0.113.9", 5), 990_001);
+        assert_eq!(
+            limiter.hit("203.0.113.9", 5),
+            1,
+            "a newcomer is not over any limit"
+        );
     }
 
     #[test]

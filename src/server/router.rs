@@ -182,18 +182,40 @@ pub fn router(state: AppState) -> Router {
     )
 }
 
-/// Runs the request to its end in a task of its own, so that a browser that goes away (a
-/// closed tab, a client's timeout) does not drop a Leptos render midway. A render dropped
-/// midway never cleans up: its resources and effects stay alive, each with a task that
-/// waits forever (tests/panics.rs). Run to its end, the render is torn down as always, and
-/// the session is saved as it would have been.
+/// Runs the request to its end in a task of its own, body included, so that a browser that
+/// goes away (a closed tab, a client's timeout) does not drop a Leptos render midway. A render
+/// dropped midway never cleans up: its resources and effects stay alive, each with a task that
+/// waits for good (tests/panics.rs). Run to its end, the render is torn down as always, and the
+/// session is saved as it would have been. The body is at most a page: pages with customer data
+/// render whole before they answer anyway, and kept pages are held whole too.
 async fn finish_what_was_started(
     request: axum::extract::Request,
     next: middleware::Next,
 ) -> axum::response::Response {
+    use futures::StreamExt;
     use tracing::Instrument;
-    let run = next.run(request).instrument(tracing::Span::current());
-    match tokio::spawn(run).await {
+    let run = async move {
+        let (parts, body) = next.run(request).await.into_parts();
+        let mut chunks = Vec::new();
+        let mut stream = body.into_data_stream();
+        while let Some(chunk) = stream.next().await {
+            match chunk {
+                Ok(chunk) => chunks.push(Ok(chunk)),
+                // A body that broke off breaks off for the browser too, where it broke.
+                Err(e) => {
+                    chunks.push(Err(e));
+                    break;
+                }
+            }
+        }
+        let body = if chunks.len() == 1 && chunks[0].is_ok() {
+            axum::body::Body::from(chunks.pop().and_then(Result::ok).unwrap_or_default())
+        } else {
+            axum::body::Body::from_stream(futures::stream::iter(chunks))
+        };
+        axum::response::Response::from_parts(parts, body)
+    };
+    match tokio::spawn(run.instrument(tracing::Span::current())).await {
         Ok(response) => response,
         Err(e) => {
             tracing::error!(error = %e, "the request's task failed");

@@ -123,9 +123,9 @@ pub async fn limit_body(request: Request, next: Next) -> Response {
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let locale = crate::server::auth::request_locale(request.headers());
+    let locale = |headers: &HeaderMap| crate::server::auth::request_locale(headers);
     match declared {
-        Some(length) if length > MAX_BODY_BYTES as u64 => too_large(locale),
+        Some(length) if length > MAX_BODY_BYTES as u64 => too_large(locale(request.headers())),
         // Within the limit: the server cuts off a body longer than it declared.
         Some(_) => next.run(request).await,
         None if is_safe_method(request.method()) => next.run(request).await,
@@ -136,7 +136,7 @@ pub async fn limit_body(request: Request, next: Next) -> Response {
                     next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
                         .await
                 }
-                Err(_) => too_large(locale),
+                Err(_) => too_large(locale(&parts.headers)),
             }
         }
     }

@@ -11,6 +11,7 @@ use tower_sessions::session_store::{self, SessionStore};
 
 use tower_sessions::{Expiry, Session};
 
+use crate::server::auth::{may_sign_in, Principal};
 use crate::server::clock::Clock;
 use crate::server::config::AuthConfig;
 use crate::server::store::Store;
@@ -47,7 +48,7 @@ pub async fn keep_alive(session: &Session, auth: &AuthConfig, now: i64) {
         return;
     }
     let signed_in_at = session
-        .get::<crate::server::auth::Principal>(PRINCIPAL_KEY)
+        .get::<Principal>(PRINCIPAL_KEY)
         .await
         .ok()
         .flatten()
@@ -151,7 +152,7 @@ pub async fn end_outlived(store: &Store, customer: &flexportal::model::Customer)
         let own = store.sessions_delete_subject(&subject).await;
         links.and_then(|links| own.map(|own| links + own))
     } else {
-        end_other_addresses(store, &subject, &customer.email).await
+        end_other_addresses(store, &subject, customer).await
     };
     match ended {
         Ok(0) => {}
@@ -164,13 +165,22 @@ pub async fn end_outlived(store: &Store, customer: &flexportal::model::Customer)
     }
 }
 
-async fn end_other_addresses(store: &Store, subject: &str, email: &str) -> sqlx::Result<u64> {
+/// Ends the customer sessions of `subject` that `customer` no longer lets stay signed in.
+async fn end_other_addresses(
+    store: &Store,
+    subject: &str,
+    customer: &flexportal::model::Customer,
+) -> sqlx::Result<u64> {
     let mut ended = 0;
     for (id, data) in store.sessions_of_subject(subject).await? {
-        let signed_in_with = serde_json::from_str::<serde_json::Value>(&data)
+        let principal = serde_json::from_str::<serde_json::Value>(&data)
             .ok()
-            .and_then(|d| d[PRINCIPAL_KEY]["email"].as_str().map(str::to_owned));
-        if !signed_in_with.is_some_and(|e| e.eq_ignore_ascii_case(email)) {
+            .and_then(|mut d| serde_json::from_value::<Principal>(d[PRINCIPAL_KEY].take()).ok());
+        let allowed = match &principal {
+            Some(Principal::Customer { email, .. }) => may_sign_in(customer, email),
+            _ => false,
+        };
+        if !allowed {
             store.session_delete(&id).await?;
             ended += 1;
         }

@@ -75,6 +75,17 @@ pub struct Attempt {
     pub used_at: Option<i64>,
 }
 
+impl Attempt {
+    /// Whether the attempt can still sign in on `audience`'s side: not used, not expired, and
+    /// its code tries not spent ([`Store::attempt_take_code_try`] checks the same in SQL).
+    pub fn usable(&self, audience: Audience, now: i64) -> bool {
+        self.audience == audience
+            && self.used_at.is_none()
+            && self.expires_at > now
+            && self.code_attempts < crate::server::auth::MAX_CODE_TRIES
+    }
+}
+
 /// What spends a sign-in attempt: its mailed link, or its code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SpendBy {
@@ -414,6 +425,11 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    pub async fn attempt_by_id(&self, id: &str) -> StoreResult<Option<Attempt>> {
+        let sql = format!("{ATTEMPT_COLUMNS} WHERE id = $1");
+        self.find(&sql, id, attempt_from_row).await
     }
 
     pub async fn attempt_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<Attempt>> {

@@ -55,7 +55,13 @@ pub fn is_reactive_disposed(message: &str) -> bool {
 /// complete, or had been given up, before. Those are logged as one warning line each and
 /// counted on `/metrics`; every other panic goes to the standard report ("panicked at …",
 /// with its backtrace when asked for) and is logged as an error.
+/// Installed once per process, however often this is called.
 pub fn install_panic_hook() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(install_hook);
+}
+
+fn install_hook() {
     use std::sync::atomic::Ordering;
     let standard = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
