@@ -8,7 +8,6 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
-
 use tower_sessions::{Expiry, Session};
 
 use crate::server::auth::{may_sign_in, Principal};
