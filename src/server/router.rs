@@ -112,8 +112,6 @@ pub fn router(state: AppState) -> Router {
     // (and every method of it) on its own, and a router clones the matched route's whole
     // stack on every request: measured, that was a third of the cost of serving a kept page.
     let app = ServiceBuilder::new()
-        // A page render, once started, runs to its end even when the browser goes away.
-        .layer(middleware::from_fn(finish_what_was_started))
         // Everything behind a session may show a customer's or staff member's data: no
         // browser or proxy cache may keep it, nor show it again after sign-out.
         .layer(SetResponseHeaderLayer::overriding(
@@ -131,6 +129,8 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             page_cache::serve_kept_pages,
         ))
+        // A page render, once started, runs to its end even when the browser goes away.
+        .layer(middleware::from_fn(finish_what_was_started))
         .service(app_routes);
 
     // Probes, metrics and static files need no session.
@@ -147,7 +147,9 @@ pub fn router(state: AppState) -> Router {
         ServiceBuilder::new()
             // Every request gets an id of Folio's own: one a client sent could name another
             // request in the logs, or carry text into them.
-            .layer(middleware::map_request(drop_request_id))
+            .layer(tower::layer::layer_fn(|inner| {
+                tower::util::MapRequest::new(inner, drop_request_id)
+            }))
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
             .layer(
                 TraceLayer::new_for_http()
@@ -171,19 +173,18 @@ pub fn router(state: AppState) -> Router {
                 policy.clone(),
                 security::security_headers,
             ))
+            // Also refuses bodies over the limit, with a page that says so.
             .layer(middleware::from_fn_with_state(
                 policy,
                 security::same_origin_only,
             ))
-            // No form or server function needs more; a larger body is refused before anything
-            // acts on it, with a page that says so.
-            .layer(middleware::from_fn(security::limit_body))
             .service(site),
     )
 }
 
 /// Runs the request to its end in a task of its own, body included, so that a browser that
-/// goes away (a closed tab, a client's timeout) does not drop a Leptos render midway. A render
+/// goes away (a closed tab, a client's timeout) does not drop a Leptos render midway. (Kept
+/// pages, served from memory in the layer outside, need no such task.) A render
 /// dropped midway never cleans up: its resources and effects stay alive, each with a task that
 /// waits for good (tests/panics.rs). Run to its end, the render is torn down as always, and the
 /// session is saved as it would have been. The body is at most a page: pages with customer data
@@ -234,7 +235,7 @@ pub fn session_cookie_name(https: bool) -> &'static str {
     }
 }
 
-async fn drop_request_id(mut request: axum::extract::Request) -> axum::extract::Request {
+fn drop_request_id<B>(mut request: Request<B>) -> Request<B> {
     request.headers_mut().remove("x-request-id");
     request
 }

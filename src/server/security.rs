@@ -117,7 +117,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Refuses a request body over [`MAX_BODY_BYTES`] before anything acts on it, with a page
 /// that says what happened, in the asker's language. A declared length over the limit is
 /// refused unread; a body of undeclared length is read up to the limit first.
-pub async fn limit_body(request: Request, next: Next) -> Response {
+async fn within_body_limit(request: Request, next: Next) -> Response {
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -128,7 +128,6 @@ pub async fn limit_body(request: Request, next: Next) -> Response {
         Some(length) if length > MAX_BODY_BYTES as u64 => too_large(locale(request.headers())),
         // Within the limit: the server cuts off a body longer than it declared.
         Some(_) => next.run(request).await,
-        None if is_safe_method(request.method()) => next.run(request).await,
         None => {
             let (parts, body) = request.into_parts();
             match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
@@ -163,17 +162,19 @@ fn too_large(locale: crate::i18n::Locale) -> Response {
         .into_response()
 }
 
-/// Refuses state-changing requests (anything but GET, HEAD and OPTIONS) that a browser sent on
-/// behalf of another site. Browsers label every request with `Sec-Fetch-Site` or `Origin`; a
-/// request with neither did not come from a browser page and cannot carry a victim's cookies
-/// by accident.
+/// Admits state-changing requests (anything but GET, HEAD and OPTIONS) only from the portal's
+/// own pages, and with a body within [`MAX_BODY_BYTES`]. Browsers label every request with
+/// `Sec-Fetch-Site` or `Origin`; a request with neither did not come from a browser page and
+/// cannot carry a victim's cookies by accident. Reads pass straight through.
 pub async fn same_origin_only(
     State(policy): State<Arc<SecurityPolicy>>,
     request: Request,
     next: Next,
 ) -> Response {
-    if is_safe_method(request.method()) || is_same_origin(request.headers(), &policy.origin) {
+    if is_safe_method(request.method()) {
         next.run(request).await
+    } else if is_same_origin(request.headers(), &policy.origin) {
+        within_body_limit(request, next).await
     } else {
         tracing::warn!(
             method = %request.method(),
