@@ -304,6 +304,11 @@ async fn no_answer_with_customer_or_staff_data_may_be_kept_by_a_cache() {
     assert_eq!(favicon.headers["cache-control"], "public, max-age=86400");
 }
 
+/// Whether a page shows someone signed in.
+fn is_signed_in(page: &Answer) -> bool {
+    page.text().contains("Signed in as")
+}
+
 fn assert_private(answer: &Answer, what: &str) {
     assert_eq!(
         answer
@@ -342,7 +347,7 @@ async fn an_active_session_slides_and_an_idle_one_ends_on_the_applications_clock
     // Then a minute without a request ends it.
     app.state.clock.advance(61);
     let page = ben.get("/").await;
-    assert!(!page.text().contains("Signed in as"), "idle, yet signed in");
+    assert!(!is_signed_in(&page), "idle, yet signed in");
 
     // However active, a session ends an hour after sign-in.
     let mut ben = signed_in(&app, BEN).await;
@@ -351,10 +356,7 @@ async fn an_active_session_slides_and_an_idle_one_ends_on_the_applications_clock
         ben.get("/login").await;
     }
     let page = ben.get("/").await;
-    assert!(
-        !page.text().contains("Signed in as"),
-        "past the absolute limit"
-    );
+    assert!(!is_signed_in(&page), "past the absolute limit");
 }
 
 #[tokio::test]
@@ -388,10 +390,7 @@ async fn a_session_ended_elsewhere_is_not_written_back_by_a_request_in_flight() 
         .await
         .unwrap();
     let page = phone.get("/").await;
-    assert!(
-        !page.text().contains("Signed in as"),
-        "the session came back"
-    );
+    assert!(!is_signed_in(&page), "the session came back");
 }
 
 #[tokio::test]
@@ -424,10 +423,7 @@ async fn a_customer_made_inactive_or_given_another_address_upstream_is_signed_ou
     // The next view fetches the record again; from then on both sessions are over.
     ben.get("/").await;
     let page = ben.get("/").await;
-    assert!(
-        !page.text().contains("Signed in as"),
-        "inactive, yet signed in"
-    );
+    assert!(!is_signed_in(&page), "inactive, yet signed in");
     let page = guest.get("/documents").await;
     assert!(
         !page.text().contains("Ben Okafor") || page.status != StatusCode::OK,
@@ -487,7 +483,7 @@ async fn a_customer_made_inactive_or_given_another_address_upstream_is_signed_ou
     );
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     clara.get("/").await;
-    assert!(clara.get("/").await.text().contains("Signed in as"));
+    assert!(is_signed_in(&clara.get("/").await));
     app.sim().faults.change_customer(
         "cust_0003",
         CustomerChange {
@@ -497,7 +493,7 @@ async fn a_customer_made_inactive_or_given_another_address_upstream_is_signed_ou
     );
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     clara.get("/").await;
-    assert!(!clara.get("/").await.text().contains("Signed in as"));
+    assert!(!is_signed_in(&clara.get("/").await));
 }
 
 #[tokio::test]
