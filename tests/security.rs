@@ -190,16 +190,19 @@ async fn a_forged_forwarded_for_line_picks_no_address_behind_a_proxy() {
     // with the address it saw. At three times the limit, that address is turned away.
     let mut statuses = Vec::new();
     for i in 0..8 {
-        let request = axum::http::Request::post("/login")
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("sec-fetch-site", "same-origin")
-            .header("x-forwarded-for", format!("10.9.8.{i}, 10.9.9.{i}"))
-            .header("x-forwarded-for", "198.51.100.4")
-            .body(axum::body::Body::from(format!(
-                "email=someone{i}%40example.com"
-            )))
-            .unwrap();
-        statuses.push(app.send(request).await.status);
+        let forged = format!("10.9.8.{i}, 10.9.9.{i}");
+        let answer = app
+            .post_form(
+                "/login",
+                &format!("email=someone{i}%40example.com"),
+                &[
+                    ("sec-fetch-site", "same-origin"),
+                    ("x-forwarded-for", &forged),
+                    ("x-forwarded-for", "198.51.100.4"),
+                ],
+            )
+            .await;
+        statuses.push(answer.status);
     }
     assert_eq!(statuses[..6], [StatusCode::SEE_OTHER; 6]);
     assert_eq!(statuses[6..], [StatusCode::TOO_MANY_REQUESTS; 2]);
@@ -214,13 +217,18 @@ async fn ipv6_addresses_of_one_network_share_one_limit() {
     .await;
     let mut last = StatusCode::OK;
     for i in 0..7 {
-        let request = axum::http::Request::post("/login")
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("sec-fetch-site", "same-origin")
-            .header("x-forwarded-for", format!("2001:db8:7:7:{i:x}::{i:x}"))
-            .body(axum::body::Body::from("email=someone%40example.com"))
-            .unwrap();
-        last = app.send(request).await.status;
+        let address = format!("2001:db8:7:7:{i:x}::{i:x}");
+        let answer = app
+            .post_form(
+                "/login",
+                "email=someone%40example.com",
+                &[
+                    ("sec-fetch-site", "same-origin"),
+                    ("x-forwarded-for", &address),
+                ],
+            )
+            .await;
+        last = answer.status;
     }
     assert_eq!(last, StatusCode::TOO_MANY_REQUESTS, "one /64 is one client");
 }
@@ -302,6 +310,13 @@ async fn no_answer_with_customer_or_staff_data_may_be_kept_by_a_cache() {
     // the site is built yet).
     let favicon = app.get("/favicon.svg", &[]).await;
     assert_eq!(favicon.headers["cache-control"], "public, max-age=86400");
+}
+
+/// Changes a customer record in the stand-in, and waits until Folio's copy of it (kept for
+/// the test's one-second freshness) is out of date.
+async fn change_upstream(app: &TestApp, customer_id: &str, change: flexportal_sim::CustomerChange) {
+    app.sim().faults.change_customer(customer_id, change);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
 }
 
 /// Whether a page shows someone signed in.
@@ -412,14 +427,15 @@ async fn a_customer_made_inactive_or_given_another_address_upstream_is_signed_ou
     let mut order_guest = open_link(&app, &order_token).await;
     assert_eq!(order_guest.get("/documents").await.status, StatusCode::OK);
 
-    app.sim().faults.change_customer(
+    change_upstream(
+        &app,
         "cust_0002",
         CustomerChange {
             status: Some("inactive".into()),
             email: None,
         },
-    );
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    )
+    .await;
     // The next view fetches the record again; from then on both sessions are over.
     ben.get("/").await;
     let page = ben.get("/").await;
@@ -449,49 +465,53 @@ async fn a_customer_made_inactive_or_given_another_address_upstream_is_signed_ou
     late.post("/login", &format!("email={}", form_value(CLARA)))
         .await;
     let (_, code) = wait_for_mail(&app, CLARA, before).await;
-    app.sim().faults.change_customer(
+    change_upstream(
+        &app,
         "cust_0003",
         CustomerChange {
             status: Some("inactive".into()),
             email: None,
         },
-    );
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    )
+    .await;
     let answer = late.post("/login/code", &format!("code={code}")).await;
     assert_eq!(
         answer.location(),
         "/login?error=link",
         "an inactive customer signed in"
     );
-    app.sim().faults.change_customer(
+    change_upstream(
+        &app,
         "cust_0003",
         CustomerChange {
             status: Some("active".into()),
             email: None,
         },
-    );
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    )
+    .await;
 
     // Clara's address changes upstream (case alone is no change).
     let mut clara = signed_in(&app, CLARA).await;
-    app.sim().faults.change_customer(
+    change_upstream(
+        &app,
         "cust_0003",
         CustomerChange {
             status: None,
             email: Some("Clara.Jensen@Example.org".into()),
         },
-    );
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    )
+    .await;
     clara.get("/").await;
     assert!(is_signed_in(&clara.get("/").await));
-    app.sim().faults.change_customer(
+    change_upstream(
+        &app,
         "cust_0003",
         CustomerChange {
             status: None,
             email: Some("clara@elsewhere.example".into()),
         },
-    );
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    )
+    .await;
     clara.get("/").await;
     assert!(!is_signed_in(&clara.get("/").await));
 }
