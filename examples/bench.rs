@@ -141,12 +141,12 @@ async fn session_cost(rounds: usize, name: &str, database_url: Option<&str>) {
 /// A link session costs one more read per request than a customer session: its link is
 /// checked each time, so that revoking it takes effect at once.
 async fn link_session_cost(rounds: usize) {
-    use folio::server::auth::{random_token, token_hash};
-    use folio::server::store::ShareLink;
+    use folio::base::server::tokens::{random_token, token_hash};
+    use folio::links::server::store::PortalLink;
     let app = app(None).await;
     let now = app.state.clock.now();
     let token = random_token(32);
-    let link = ShareLink {
+    let link = PortalLink {
         id: "bench-link".into(),
         customer_id: "cust_0002".into(),
         customer_name: "Ben Okafor".into(),

@@ -7,33 +7,37 @@ use leptos_router::{
     path, SsrMode,
 };
 
-use crate::components::link_banner::LinkBanner;
-use crate::components::{
-    demo_banner::DemoBanner, site_footer::SiteFooter, site_header::SiteHeader,
-};
+use crate::base::who::Role;
+use crate::base::who::SignedIn;
+use crate::base::who::{SiteInfo, UserView};
+use crate::documents::invoices::InvoicesPage;
+use crate::documents::list::DocumentsPage;
+use crate::documents::order::OrderPage;
+use crate::documents::overview::HomePage;
 use crate::i18n::*;
-use crate::model::Role;
-use crate::model::{SiteInfo, UserView};
-use crate::pages::manage::{
-    audit::ManageAuditPage, customer::ManageCustomerPage, home::ManageHomePage,
-    link::ManageLinkPage, links::ManageLinksPage, share::ManageSharePage,
-};
-use crate::pages::{
-    access::AccessPage, documents::DocumentsPage, home::HomePage, invoices::InvoicesPage,
-    link_ended::LinkEndedPage, login::LoginPage, login_check::LoginCheckPage,
-    login_verify::LoginVerifyPage, not_found::NotFound, order::OrderPage, outbox::OutboxPage,
-    share::ShareLandingPage,
-};
-
-/// The signed-in person, if any. Signing in and out are full page loads, so this is read once
-/// per page load on the server and carried to the browser inside the page.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SignedIn(pub Option<UserView>);
+use crate::links::access::AccessPage;
+use crate::links::banner::LinkBanner;
+use crate::links::ended::LinkEndedPage;
+use crate::links::landing::LinkLandingPage;
+use crate::signin::check::LoginCheckPage;
+use crate::signin::login::LoginPage;
+use crate::signin::outbox::OutboxPage;
+use crate::signin::verify::LoginVerifyPage;
+use crate::staff::audit::StaffAuditPage;
+use crate::staff::customer::StaffCustomerPage;
+use crate::staff::home::StaffHomePage;
+use crate::staff::link::StaffLinkPage;
+use crate::staff::links::StaffLinksPage;
+use crate::staff::new_link::NewLinkPage;
+use crate::ui::demo_banner::DemoBanner;
+use crate::ui::not_found::NotFound;
+use crate::ui::site_footer::SiteFooter;
+use crate::ui::site_header::SiteHeader;
 
 /// The HTML document around the application. Runs only on the server, once per page request.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    crate::server::security::apply_page_csp();
+    crate::base::server::security::apply_page_csp();
     view! {
         <!DOCTYPE html>
         <html>
@@ -197,7 +201,7 @@ fn Layout() -> impl IntoView {
                     />
                     <Route path=path!("/dev/outbox") view=OutboxPage ssr=SsrMode::InOrder />
                     <Route path=path!("/access") view=AccessPage ssr=SsrMode::Async />
-                    <Route path=path!("/s/:token") view=ShareLandingPage ssr=SsrMode::Async />
+                    <Route path=path!("/s/:token") view=LinkLandingPage ssr=SsrMode::Async />
                     <Route path=path!("/shared/ended") view=LinkEndedPage />
                     // Account managers.
                     <Route
@@ -215,20 +219,20 @@ fn Layout() -> impl IntoView {
                         view=|| view! { <LoginVerifyPage staff=true /> }
                         ssr=SsrMode::InOrder
                     />
-                    <Route path=path!("/manage") view=ManageHomePage ssr=SsrMode::Async />
+                    <Route path=path!("/manage") view=StaffHomePage ssr=SsrMode::Async />
                     <Route
                         path=path!("/manage/customers/:id")
-                        view=ManageCustomerPage
+                        view=StaffCustomerPage
                         ssr=SsrMode::Async
                     />
                     <Route
                         path=path!("/manage/customers/:id/share")
-                        view=ManageSharePage
+                        view=NewLinkPage
                         ssr=SsrMode::Async
                     />
-                    <Route path=path!("/manage/links") view=ManageLinksPage ssr=SsrMode::Async />
-                    <Route path=path!("/manage/links/:id") view=ManageLinkPage ssr=SsrMode::Async />
-                    <Route path=path!("/manage/audit") view=ManageAuditPage ssr=SsrMode::Async />
+                    <Route path=path!("/manage/links") view=StaffLinksPage ssr=SsrMode::Async />
+                    <Route path=path!("/manage/links/:id") view=StaffLinkPage ssr=SsrMode::Async />
+                    <Route path=path!("/manage/audit") view=StaffAuditPage ssr=SsrMode::Async />
                 </Routes>
             </main>
             <SiteFooter />
@@ -241,7 +245,7 @@ fn Layout() -> impl IntoView {
 fn site_info() -> SiteInfo {
     #[cfg(feature = "ssr")]
     {
-        use_context::<crate::server::state::AppState>()
+        use_context::<crate::base::server::state::AppState>()
             .map(|state| state.site_info())
             .unwrap_or_default()
     }
@@ -255,7 +259,7 @@ fn site_info() -> SiteInfo {
 fn signed_in_user() -> Option<UserView> {
     #[cfg(feature = "ssr")]
     {
-        crate::server::auth::current_principal().map(|p| p.view())
+        crate::base::server::principal::current_principal().map(|p| p.view())
     }
     #[cfg(not(feature = "ssr"))]
     {

@@ -95,7 +95,7 @@ async fn stalls(app: &TestApp, cookie: &str, page: &str) -> usize {
 /// The demo account manager's session, with one link created through the staff form.
 async fn staff_session(app: &TestApp) -> String {
     use common::{form_value, mails_to, wait_for_mail, Browser};
-    let email = folio::server::staff::DEMO_MANAGER_EMAIL;
+    let email = folio::base::server::upstream::DEMO_MANAGER_EMAIL;
     let mut browser = Browser::new(app);
     let before = mails_to(app, email).await;
     browser

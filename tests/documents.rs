@@ -2,17 +2,20 @@
 //! a deliberately hostile upstream that returns other customers' data.
 #![cfg(feature = "ssr")]
 
+mod common;
+
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use flexportal::{Client, ClientConfig};
 use flexportal_sim::{RunningSim, Sim, Tenant};
-use folio::error::AppError;
-use folio::model::{DocType, DocumentQuery, DocumentRow, QueryNotice, Sort};
-use folio::server::documents::{
-    authorize_file, documents, invoices, order_detail, overview, owned_orders, Asker, FileLookups,
-    Scope,
-};
+use folio::base::error::AppError;
+use folio::base::server::principal::Scope;
+use folio::base::server::rate_limit::FileLookups;
+use folio::base::who::DocType;
+use folio::documents::model::{DocumentQuery, DocumentRow, QueryNotice, Sort};
+use folio::documents::server::files::{authorize_file, Asker};
+use folio::documents::server::{documents, invoices, order_detail, overview, owned_orders};
 use secrecy::SecretString;
 
 /// A caller of the file routes with limits of its own.

@@ -13,7 +13,7 @@ use common::{
     wait_for_mail, Answer, Browser, TestApp,
 };
 use flexportal_sim::Sim;
-use folio::server::staff::DEMO_MANAGER_EMAIL;
+use folio::base::server::upstream::DEMO_MANAGER_EMAIL;
 
 const CLARA: &str = "clara.jensen@example.org"; // several orders over three years
 const CLARA_ID: &str = "cust_0003";
@@ -447,7 +447,7 @@ async fn the_register_and_the_audit_log_show_opens_and_filter() {
     assert!(audit(&mut manager, "from=2000-01-01&to=2000-01-02")
         .await
         .is_empty());
-    let today = folio::server::auth::iso_time(app.state.clock.now())[..10].to_owned();
+    let today = folio::base::server::clock::iso_time(app.state.clock.now())[..10].to_owned();
     assert!(audit(
         &mut manager,
         &format!("from={today}&to={today}&kind=link_opened")
@@ -797,7 +797,7 @@ async fn cross_origin_posts_to_staff_routes_are_refused() {
 
 #[tokio::test]
 async fn link_tokens_never_reach_the_logs() {
-    use folio::server::router::loggable_path;
+    use folio::base::server::telemetry::loggable_path;
     let token = "x".repeat(43);
     assert_eq!(loggable_path(&format!("/s/{token}")), "/s/…");
     assert_eq!(loggable_path("/documents"), "/documents");
@@ -805,7 +805,7 @@ async fn link_tokens_never_reach_the_logs() {
 
 #[tokio::test]
 async fn the_staff_command_adds_lists_and_removes_account_managers() {
-    use folio::server::staff::run;
+    use folio::staff::server::command::run;
     let app = app().await;
     let store = &app.state.store;
     let args = |line: &str| line.split(' ').map(str::to_owned).collect::<Vec<_>>();
@@ -848,7 +848,7 @@ async fn the_staff_command_adds_lists_and_removes_account_managers() {
         assert!(
             matches!(
                 run(store, &args(bad), 0, &mut Vec::new()).await,
-                Err(folio::server::staff::Failure::Usage(_))
+                Err(folio::staff::server::command::Failure::Usage(_))
             ),
             "{bad:?}"
         );

@@ -1,4 +1,4 @@
-//! Kept pages (`server::page_cache`): served again only to the session they were rendered
+//! Kept pages (`base::server::page_cache`): served again only to the session they were rendered
 //! for, each with a fresh nonce, and only while the upstream answers they were made from are
 //! fresh.
 #![cfg(feature = "ssr")]

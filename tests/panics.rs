@@ -18,7 +18,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::*;
-use folio::server::telemetry::{install_panic_hook, PANICS};
+use folio::base::server::telemetry::{install_panic_hook, PANICS};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 

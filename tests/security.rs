@@ -596,7 +596,7 @@ async fn readiness_asks_flexportal_at_most_every_few_seconds() {
         secrecy::SecretString::from("key"),
     ))
     .unwrap();
-    let probe = folio::server::health::UpstreamProbe::default();
+    let probe = folio::base::server::upstream::UpstreamProbe::default();
     for _ in 0..20 {
         assert!(probe.reachable(&client).await);
     }
@@ -848,8 +848,10 @@ async fn big_upstream() -> (flexportal::Client, std::sync::Arc<big::Upstream>) {
 
 #[tokio::test]
 async fn an_index_cut_short_by_the_order_cap_looks_up_twenty_ids_per_quarter_hour() {
-    use folio::error::AppError;
-    use folio::server::documents::{authorize_file, Asker, FileLookups, Scope};
+    use folio::base::error::AppError;
+    use folio::base::server::principal::Scope;
+    use folio::base::server::rate_limit::FileLookups;
+    use folio::documents::server::files::{authorize_file, Asker};
     let (client, up) = big_upstream().await;
     let lookups = FileLookups::default();
     let scope = Scope::customer("cust_big");
@@ -901,8 +903,10 @@ async fn an_index_cut_short_by_the_order_cap_looks_up_twenty_ids_per_quarter_hou
 
 #[tokio::test]
 async fn an_old_index_is_rebuilt_for_a_missing_id_at_most_once_a_minute() {
-    use folio::error::AppError;
-    use folio::server::documents::{authorize_file, Asker, FileLookups, Scope};
+    use folio::base::error::AppError;
+    use folio::base::server::principal::Scope;
+    use folio::base::server::rate_limit::FileLookups;
+    use folio::documents::server::files::{authorize_file, Asker};
     let (client, up) = big_upstream().await;
     // Every index counts as old at once.
     let lookups = FileLookups::refreshing_after(std::time::Duration::ZERO);

@@ -1,36 +1,29 @@
-//! Everything that runs only on the server: configuration, state, the HTTP router, security
-//! middleware and telemetry.
+//! The assembled server: the features on the platform, behind one router. Reads the
+//! configuration, builds the state and serves until SIGINT or SIGTERM.
 
-pub mod auth;
-pub mod clock;
-pub mod config;
-pub mod counters;
-pub mod documents;
-pub mod files;
-pub mod health;
-pub mod links;
-pub mod locale;
-pub mod mail;
-pub mod manage;
-pub mod page_cache;
-pub mod rate_limit;
+mod principal;
 pub mod router;
-pub mod security;
-pub mod session;
-pub mod staff;
-pub mod state;
-pub mod store;
-pub mod telemetry;
-pub mod upstream;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use axum::serve::ListenerExt;
 
-pub use config::Config;
+use crate::base::server::telemetry;
+
+pub use crate::base::server::config::Config;
+pub use crate::base::server::state::{AppState, StartError};
 pub use router::router;
-pub use state::AppState;
+
+/// The state with every feature's part in it: the platform's state, and in demo mode the demo
+/// account manager on the staff.
+pub async fn assemble(config: Config) -> Result<AppState, StartError> {
+    let state = AppState::new(config).await?;
+    if state.config.upstream.is_demo() {
+        crate::staff::server::command::seed_demo(&state.store).await?;
+    }
+    Ok(state)
+}
 
 /// Reads the configuration, builds the state and serves until SIGINT or SIGTERM.
 pub async fn run() -> ExitCode {
@@ -45,7 +38,7 @@ pub async fn run() -> ExitCode {
     telemetry::install_panic_hook();
 
     let addr = config.addr;
-    let state = match AppState::new(config).await {
+    let state = match assemble(config).await {
         Ok(state) => state,
         Err(err) => {
             tracing::error!(error = %err, "cannot start");

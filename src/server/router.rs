@@ -24,8 +24,14 @@ use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 use tracing::Level;
 
 use crate::app::{shell, App};
-use crate::server::session::SqlSessionStore;
-use crate::server::{auth, files, health, links, locale, page_cache, security, state::AppState};
+use crate::base::server::answers::not_found;
+use crate::base::server::session::SqlSessionStore;
+use crate::base::server::state::AppState;
+use crate::base::server::{health, locale, security, telemetry};
+use crate::documents::server::files;
+use crate::links::server as links;
+use crate::signin::server as signin;
+use crate::staff::server::actions;
 
 pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
@@ -77,20 +83,20 @@ pub fn router(state: AppState) -> Router {
     // Everything a person uses: pages, server functions and form posts, with their session.
     let app_routes = Router::new()
         .route("/locale", post(locale::set_locale))
-        .route("/login", post(auth::request_sign_in))
-        .route("/login/code", post(auth::verify_code))
-        .route("/login/verify", post(auth::verify_link))
-        .route("/logout", post(auth::sign_out))
-        .route("/logout/everywhere", post(auth::sign_out_everywhere))
+        .route("/login", post(signin::request_sign_in))
+        .route("/login/code", post(signin::verify_code))
+        .route("/login/verify", post(signin::verify_link))
+        .route("/logout", post(signin::sign_out))
+        .route("/logout/everywhere", post(signin::sign_out_everywhere))
         .route("/files/{id}/view", get(files::view))
         .route("/files/{id}/download", get(files::download))
         .route("/s/{token}", post(links::open))
-        .route("/manage/login", post(auth::request_sign_in))
-        .route("/manage/login/code", post(auth::verify_code))
-        .route("/manage/login/verify", post(auth::verify_link))
-        .route("/manage/customers/{id}/share", post(links::create))
-        .route("/manage/links/{id}/revoke", post(links::revoke))
-        .route("/manage/links/{id}/extend", post(links::extend))
+        .route("/manage/login", post(signin::request_sign_in))
+        .route("/manage/login/code", post(signin::verify_code))
+        .route("/manage/login/verify", post(signin::verify_link))
+        .route("/manage/customers/{id}/share", post(actions::create))
+        .route("/manage/links/{id}/revoke", post(actions::revoke))
+        .route("/manage/links/{id}/extend", post(actions::extend))
         .route(
             "/manage/customers/{customer}/files/{id}/view",
             get(files::staff_view),
@@ -106,7 +112,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         // A known path with the wrong method is as unknown as any other: a 405 would tell
         // that a staff route exists.
-        .method_not_allowed_fallback(|| async { links::not_found() })
+        .method_not_allowed_fallback(|| async { not_found() })
         .with_state(state.clone());
     // The layers wrap each router once, as a whole. `Router::layer` would wrap every route
     // (and every method of it) on its own, and a router clones the matched route's whole
@@ -121,13 +127,13 @@ pub fn router(state: AppState) -> Router {
         .layer(sessions)
         .layer(middleware::from_fn_with_state(
             state.clone(),
-            auth::load_principal,
+            super::principal::load_principal,
         ))
         // Inside the principal's layer: a kept page is only served to a session checked
         // just now.
         .layer(middleware::from_fn_with_state(
             state.clone(),
-            page_cache::serve_kept_pages,
+            serve_kept_pages,
         ))
         // A page render, once started, runs to its end even when the browser goes away.
         .layer(middleware::from_fn(finish_what_was_started))
@@ -186,7 +192,7 @@ pub fn router(state: AppState) -> Router {
 /// goes away (a closed tab, a client's timeout) does not drop a Leptos render midway. (Kept
 /// pages, served from memory in the layer outside, need no such task.) A render
 /// dropped midway never cleans up: its resources and effects stay alive, each with a task that
-/// waits for good (tests/panics.rs). Run to its end, the render is torn down as always, and the
+/// waits for good (tests/it/panics.rs). Run to its end, the render is torn down as always, and the
 /// session is saved as it would have been. The body is at most a page: pages with customer data
 /// render whole before they answer anyway, and kept pages are held whole too.
 async fn finish_what_was_started(
@@ -227,6 +233,23 @@ async fn finish_what_was_started(
 
 /// The session cookie's name: `__Host-folio_session` over https, `folio_session` over plain
 /// http (where browsers refuse the prefix).
+/// The page cache, for the customer's document pages (the documents feature says which).
+async fn serve_kept_pages(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    let pages = state.pages.clone();
+    pages
+        .serve(
+            &state.upstream.client,
+            crate::documents::pages::is_customer_page,
+            request,
+            next,
+        )
+        .await
+}
+
 pub fn session_cookie_name(https: bool) -> &'static str {
     if https {
         "__Host-folio_session"
@@ -253,15 +276,6 @@ fn request_span<B>(request: &Request<B>) -> tracing::Span {
         "request",
         id = %id,
         method = %request.method(),
-        path = %loggable_path(request.uri().path()),
+        path = %telemetry::loggable_path(request.uri().path()),
     )
-}
-
-/// The path as logs may show it: a link token is replaced by `…`.
-pub fn loggable_path(path: &str) -> &str {
-    if path.starts_with("/s/") {
-        "/s/…"
-    } else {
-        path
-    }
 }

@@ -63,7 +63,7 @@ impl TestApp {
         map.entry("DATABASE_URL".into())
             .or_insert_with(|| format!("sqlite://{}/folio.db", dir.display()));
         let config = Config::from_lookup(|name| map.get(name).cloned()).expect("valid test config");
-        let state = AppState::new(config).await.expect("state builds");
+        let state = folio::server::assemble(config).await.expect("state builds");
         TestApp {
             router: router(state.clone()),
             state,
@@ -393,18 +393,23 @@ impl PgDatabase {
 /// A browser signed in as the demo account manager through the real staff sign-in.
 pub async fn staff(app: &TestApp) -> Browser<'_> {
     let mut browser = Browser::new(app);
-    let before = mails_to(app, folio::server::staff::DEMO_MANAGER_EMAIL).await;
+    let before = mails_to(app, folio::base::server::upstream::DEMO_MANAGER_EMAIL).await;
     let answer = browser
         .post(
             "/manage/login",
             &format!(
                 "email={}",
-                form_value(folio::server::staff::DEMO_MANAGER_EMAIL)
+                form_value(folio::base::server::upstream::DEMO_MANAGER_EMAIL)
             ),
         )
         .await;
     assert_eq!(answer.location(), "/manage/login/check");
-    let (link, code) = wait_for_mail(app, folio::server::staff::DEMO_MANAGER_EMAIL, before).await;
+    let (link, code) = wait_for_mail(
+        app,
+        folio::base::server::upstream::DEMO_MANAGER_EMAIL,
+        before,
+    )
+    .await;
     assert!(
         link.contains("/manage/login/verify?token="),
         "the staff mail links to the staff page: {link}"

@@ -1,6 +1,7 @@
 //! What FlexPortal sends, as far as a customer portal may use it.
 //!
-//! Decoding follows section 4 of the API notes: the schema's names with the prose spellings as
+//! FlexPortal's documentation contradicts itself (its schema and its prose name some fields
+//! differently), so decoding is tolerant: the schema's names with the prose spellings as
 //! aliases, unknown fields ignored, enums open (unknown values kept as `Other`), money as
 //! decimals, timestamps in any of the forms the docs show. Merchant-internal fields (costs,
 //! margins, profitability, storage paths) are deliberately not modelled.

@@ -18,6 +18,7 @@ mod folio;
 mod front;
 mod load;
 mod report;
+mod rig;
 mod smtp;
 mod soak;
 mod upstream;

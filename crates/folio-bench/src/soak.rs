@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use flexportal_sim::{crowd_email, Tenant};
 
-use crate::bench::Rig;
 use crate::folio::Http;
 use crate::report::{mib, thousands};
+use crate::rig::{first_file_id, Rig};
 use crate::Paths;
 
 const BUDGET: u32 = 100;
@@ -64,7 +64,7 @@ pub async fn run(paths: &Paths, seconds: u64) -> Result<(), String> {
                 .get(&format!("{base}/documents"), Some(&cookie))
                 .await?;
             let mut paths: Vec<String> = PATHS.iter().map(|p| (*p).to_owned()).collect();
-            if let Some(file) = crate::bench::first_file_id(&page.body) {
+            if let Some(file) = first_file_id(&page.body) {
                 paths.push(format!("/files/{file}/view"));
             }
             sessions.push((cookie, paths));

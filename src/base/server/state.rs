@@ -1,0 +1,144 @@
+//! The state every handler, page and server function shares.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use secrecy::ExposeSecret;
+
+use crate::base::server::clock::Clock;
+use crate::base::server::config::Config;
+use crate::base::server::counters::Counters;
+use crate::base::server::mail::Mailer;
+use crate::base::server::page_cache::PageCache;
+use crate::base::server::rate_limit::FileLookups;
+use crate::base::server::rate_limit::RateLimiter;
+use crate::base::server::rate_limit::LIMIT_WINDOW_SECS;
+use crate::base::server::store::Store;
+use crate::base::server::tokens::{random_token, Secrets};
+use crate::base::server::upstream::UpstreamProbe;
+use crate::base::server::upstream::{self, UpstreamHandle};
+use crate::base::who::SiteInfo;
+
+/// Cheap to clone: everything inside is shared.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub config: Arc<Config>,
+    pub upstream: UpstreamHandle,
+    pub store: Store,
+    pub mailer: Arc<Mailer>,
+    pub clock: Clock,
+    pub limits: Arc<Limits>,
+    pub secrets: Secrets,
+    pub pages: Arc<PageCache>,
+    pub counters: Arc<Counters>,
+    pub upstream_probe: Arc<UpstreamProbe>,
+}
+
+/// The rate limits of this instance.
+#[derive(Debug)]
+pub struct Limits {
+    /// Sign-in requests and code tries per client address.
+    pub ip: RateLimiter,
+    /// Sign-in mails per address.
+    pub email: RateLimiter,
+    /// File ids the file routes may ask FlexPortal about, per principal.
+    pub files: FileLookups,
+}
+
+/// Why Folio could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot reach FlexPortal or start the demo: {0}")]
+    Upstream(#[from] std::io::Error),
+    #[error("cannot open the database (DATABASE_URL): {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("{0}")]
+    Mail(String),
+}
+
+impl AppState {
+    /// Builds the state: opens (and migrates) the database, connects to FlexPortal (in demo
+    /// mode: starts the stand-in), prepares mail.
+    pub async fn new(config: Config) -> Result<Self, StartError> {
+        let store = Store::connect(&config.database_url).await?;
+        let upstream = upstream::connect(&config).await?;
+        let demo = config.upstream.is_demo();
+        let mailer = Mailer::new(&config.mail, demo).map_err(StartError::Mail)?;
+        let secrets = match &config.session_secret {
+            Some(secret) => Secrets::new(secret.expose_secret()),
+            // Demo mode may run without one: generate it once and keep it, so that codes in
+            // flight survive a restart.
+            None => Secrets::new(
+                &store
+                    .setting_or_insert("session_secret", &random_token(32))
+                    .await?,
+            ),
+        };
+        // A customer record fetched anew may end sessions it no longer allows.
+        let watched = store.clone();
+        upstream.client.watch_customers(Arc::new(move |customer| {
+            let store = watched.clone();
+            Box::pin(
+                async move { crate::base::server::session::end_outlived(&store, &customer).await },
+            )
+        }));
+        let pages = PageCache::new(
+            config.page_cache_mb as usize * 1024 * 1024,
+            std::time::Duration::from_secs(u64::from(config.upstream_cache_ttl_secs)),
+        );
+        Ok(Self {
+            leptos_options: leptos_options(&config.site_root),
+            config: Arc::new(config),
+            upstream,
+            store,
+            mailer: Arc::new(mailer),
+            clock: Clock::default(),
+            limits: Arc::new(Limits {
+                ip: RateLimiter::new(LIMIT_WINDOW_SECS),
+                email: RateLimiter::new(LIMIT_WINDOW_SECS),
+                files: FileLookups::default(),
+            }),
+            secrets,
+            pages: Arc::new(pages),
+            counters: Arc::default(),
+            upstream_probe: Arc::default(),
+        })
+    }
+
+    /// The part of the configuration that pages show.
+    pub fn site_info(&self) -> SiteInfo {
+        let brand = &self.config.brand;
+        SiteInfo {
+            brand_name: brand.name.clone(),
+            brand_color: brand.color.clone(),
+            brand_logo: brand.logo.clone(),
+            demo: self.config.upstream.is_demo(),
+        }
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// Leptos' own options. The site layout is fixed by `Cargo.toml`; only its root may move.
+/// cargo-leptos writes `hash.txt` beside the binary when it builds hashed file names, and the
+/// pages then link the hashed files.
+fn leptos_options(site_root: &str) -> LeptosOptions {
+    let hash_file = "hash.txt";
+    let hash_files = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join(hash_file).exists()))
+        .unwrap_or(false);
+    LeptosOptions::builder()
+        .output_name("folio")
+        .site_root(site_root)
+        .site_pkg_dir("pkg")
+        .hash_file(std::sync::Arc::from(hash_file))
+        .hash_files(hash_files)
+        .build()
+}

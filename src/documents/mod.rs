@@ -1,0 +1,15 @@
+//! A customer's documents: the overview, the document list, an order, the invoices, and the
+//! file routes that open and download them. Everything here is scoped: a customer sees their
+//! own portal, a link session its link's part of it.
+
+pub mod api;
+pub mod invoices;
+pub mod list;
+pub mod model;
+pub mod order;
+pub mod overview;
+pub mod pages;
+pub mod table;
+
+#[cfg(feature = "ssr")]
+pub mod server;

@@ -1,0 +1,388 @@
+//! The views of a customer's documents that the pages show, and the query of the documents page.
+//!
+//! View types sent to the browser. They hold only what a page shows: nothing here may carry
+//! secrets or merchant-internal data, and nothing here depends on server-only crates.
+
+use serde::{Deserialize, Serialize};
+
+use crate::base::who::DocType;
+
+/// An amount of money as FlexPortal sent it: decimal text with two places (`"89.00"`) and a
+/// currency code (`"EUR"`). Pages format it for the reader's locale.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Money {
+    pub amount: String,
+    pub currency: String,
+}
+
+/// How `/documents` orders its rows. Ties are always broken by file id, so pages are stable.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sort {
+    #[default]
+    DateDesc,
+    DateAsc,
+    NameAsc,
+    NameDesc,
+    SizeAsc,
+    SizeDesc,
+}
+
+impl Sort {
+    pub const ALL: [Sort; 6] = [
+        Sort::DateDesc,
+        Sort::DateAsc,
+        Sort::NameAsc,
+        Sort::NameDesc,
+        Sort::SizeAsc,
+        Sort::SizeDesc,
+    ];
+
+    /// The value used in URLs (`?sort=name_asc`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::DateDesc => "date_desc",
+            Sort::DateAsc => "date_asc",
+            Sort::NameAsc => "name_asc",
+            Sort::NameDesc => "name_desc",
+            Sort::SizeAsc => "size_asc",
+            Sort::SizeDesc => "size_desc",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        let text = text.trim();
+        Sort::ALL
+            .into_iter()
+            .find(|s| s.as_str().eq_ignore_ascii_case(text))
+    }
+}
+
+/// A query parameter whose value could not be used as given: it was ignored (malformed or
+/// unknown) or adjusted (a page past the end). Pages may tell the reader; nothing failed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueryNotice {
+    /// The parameter's name, e.g. `page`.
+    pub param: String,
+    /// What was sent, cut to a short length.
+    pub value: String,
+}
+
+/// The filters, order and page of `/documents`, as the URL carries them.
+///
+/// Built leniently from untrusted query strings: a value that cannot be used falls back to
+/// the default and is reported as a [`QueryNotice`], never an error. The filters only ever
+/// narrow what the caller's scope already allows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DocumentQuery {
+    pub doc_type: Option<DocType>,
+    pub order: Option<String>,
+    pub year: Option<i32>,
+    /// Case-insensitive search in the document name.
+    pub q: Option<String>,
+    pub sort: Sort,
+    /// 1-based. Past the last page it is clamped to the last page.
+    pub page: u32,
+}
+
+/// The longest search text or order id taken from a URL; longer values are cut.
+pub const MAX_QUERY_TEXT: usize = 100;
+
+/// Years outside this range cannot come from real documents.
+const YEARS: std::ops::RangeInclusive<i32> = 1970..=9999;
+
+impl Default for DocumentQuery {
+    fn default() -> Self {
+        Self {
+            doc_type: None,
+            order: None,
+            year: None,
+            q: None,
+            sort: Sort::default(),
+            page: 1,
+        }
+    }
+}
+
+impl DocumentQuery {
+    /// Rows per page. Fixed, so that bookmarked page numbers keep meaning the same rows.
+    pub const PER_PAGE: u32 = 25;
+
+    /// Reads `type`, `order`, `year`, `q`, `sort` and `page` from URL query pairs. Other
+    /// parameters are ignored; empty values (what a GET form sends for "all") mean "not set";
+    /// for a repeated parameter the last value counts.
+    pub fn from_query_pairs<K, V>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> (Self, Vec<QueryNotice>)
+    where
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let mut query = DocumentQuery::default();
+        let mut notices: Vec<QueryNotice> = Vec::new();
+        for (key, value) in pairs {
+            let key = key.as_ref();
+            let raw = value.as_ref();
+            let value = raw.trim();
+            let known = matches!(key, "type" | "order" | "year" | "q" | "sort" | "page");
+            if !known {
+                continue;
+            }
+            // A later value replaces an earlier one, and so does its notice.
+            notices.retain(|n| n.param != key);
+            let mut reject = || notices.push(QueryNotice::new(key, raw));
+            match key {
+                "type" => {
+                    query.doc_type = None;
+                    if !value.is_empty() {
+                        query.doc_type = DocType::parse(value);
+                        if query.doc_type.is_none() {
+                            reject();
+                        }
+                    }
+                }
+                "order" => {
+                    query.order = None;
+                    if !value.is_empty() {
+                        if value.chars().count() > MAX_QUERY_TEXT
+                            || value.chars().any(char::is_control)
+                        {
+                            reject();
+                        } else {
+                            query.order = Some(value.to_owned());
+                        }
+                    }
+                }
+                "year" => {
+                    query.year = None;
+                    if !value.is_empty() {
+                        match value.parse::<i32>() {
+                            Ok(y) if YEARS.contains(&y) => query.year = Some(y),
+                            _ => reject(),
+                        }
+                    }
+                }
+                "q" => {
+                    query.q = None;
+                    let text: String = value.chars().filter(|c| !c.is_control()).collect();
+                    if text.chars().count() > MAX_QUERY_TEXT {
+                        reject();
+                        query.q = Some(text.chars().take(MAX_QUERY_TEXT).collect());
+                    } else if !text.is_empty() {
+                        query.q = Some(text);
+                    }
+                }
+                "sort" => {
+                    query.sort = Sort::default();
+                    if !value.is_empty() {
+                        match Sort::parse(value) {
+                            Some(sort) => query.sort = sort,
+                            None => reject(),
+                        }
+                    }
+                }
+                _ => {
+                    query.page = 1;
+                    if !value.is_empty() {
+                        match value.parse::<u32>() {
+                            Ok(page) if page >= 1 => query.page = page,
+                            _ => reject(),
+                        }
+                    }
+                }
+            }
+        }
+        (query, notices)
+    }
+
+    /// The query as URL pairs, leaving out defaults, for links to other pages or sorts.
+    pub fn to_query_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = Vec::new();
+        if let Some(t) = self.doc_type {
+            pairs.push(("type", t.as_str().to_owned()));
+        }
+        if let Some(order) = &self.order {
+            pairs.push(("order", order.clone()));
+        }
+        if let Some(year) = self.year {
+            pairs.push(("year", year.to_string()));
+        }
+        if let Some(q) = &self.q {
+            pairs.push(("q", q.clone()));
+        }
+        if self.sort != Sort::default() {
+            pairs.push(("sort", self.sort.as_str().to_owned()));
+        }
+        if self.page > 1 {
+            pairs.push(("page", self.page.to_string()));
+        }
+        pairs
+    }
+
+    /// The same query on another page.
+    pub fn with_page(&self, page: u32) -> Self {
+        Self {
+            page: page.max(1),
+            ..self.clone()
+        }
+    }
+}
+
+impl QueryNotice {
+    fn new(param: &str, value: &str) -> Self {
+        Self {
+            param: param.to_owned(),
+            value: value.chars().take(40).collect(),
+        }
+    }
+}
+
+/// One document as lists show it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentRow {
+    /// The file id, used in `/files/{id}/view` and `/files/{id}/download`.
+    pub id: String,
+    pub name: String,
+    pub doc_type: DocType,
+    /// FlexPortal's own type text, e.g. `delivery_note` for a document of type `Other`.
+    pub type_label: String,
+    pub order_id: String,
+    /// When the document was created, ISO 8601 in UTC (`2025-01-15T10:30:00Z`), if known.
+    pub created: Option<String>,
+    pub year: Option<i32>,
+    /// Size in bytes, if known.
+    pub size: Option<u64>,
+    /// MIME type; `application/octet-stream` when FlexPortal does not say.
+    pub content_type: String,
+}
+
+/// How many documents of one type there are.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TypeCount {
+    pub doc_type: DocType,
+    pub count: usize,
+}
+
+/// What the filter form can offer: only values that occur among the visible documents.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentFacets {
+    /// Newest first.
+    pub years: Vec<i32>,
+    /// Order ids that have documents, newest order first.
+    pub orders: Vec<String>,
+    /// Types present, in [`DocType::ALL`] order.
+    pub types: Vec<TypeCount>,
+}
+
+/// One page of `/documents`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentList {
+    pub rows: Vec<DocumentRow>,
+    /// Documents matching the filters, on all pages.
+    pub total: usize,
+    /// The page shown (after clamping), 1-based.
+    pub page: u32,
+    /// At least 1, even when nothing matches.
+    pub page_count: u32,
+    pub per_page: u32,
+    /// The query as applied, with unusable values replaced by defaults and the page clamped.
+    pub query: DocumentQuery,
+    /// Values adjusted while applying the query (a page past the end). What parsing ignored is
+    /// reported by [`DocumentQuery::from_query_pairs`].
+    pub notices: Vec<QueryNotice>,
+    pub facets: DocumentFacets,
+    /// True when some of the data is an older copy served because FlexPortal failed just now.
+    pub stale: bool,
+}
+
+/// One order as the overview lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderSummary {
+    pub id: String,
+    /// FlexPortal's status text: `pending`, `confirmed`, `partial`, `fulfilled`, `cancelled`
+    /// (or a newer value pages show as is).
+    pub status: String,
+    /// ISO 8601 in UTC, if known.
+    pub created: Option<String>,
+    pub total: Money,
+    /// Devices ordered: the sum of the items' quantities.
+    pub item_count: u32,
+}
+
+/// The home page of a signed-in customer or a share link.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Overview {
+    /// Newest first.
+    pub orders: Vec<OrderSummary>,
+    /// The newest documents, newest first.
+    pub latest: Vec<DocumentRow>,
+    /// Types present, in [`DocType::ALL`] order.
+    pub type_counts: Vec<TypeCount>,
+    pub total_documents: usize,
+    pub stale: bool,
+}
+
+/// One line of an order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    pub product: String,
+    pub quantity: u32,
+    /// Price per unit and month.
+    pub monthly_unit_price: Money,
+    /// Contract length in months, if known.
+    pub contract_months: Option<u64>,
+}
+
+/// An order's documents of one type.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentGroup {
+    pub doc_type: DocType,
+    /// Newest first.
+    pub documents: Vec<DocumentRow>,
+}
+
+/// `/orders/{orderId}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderDetail {
+    pub id: String,
+    pub status: String,
+    pub items: Vec<OrderLine>,
+    pub subtotal: Money,
+    pub tax: Money,
+    pub total: Money,
+    /// ISO 8601 in UTC, if known.
+    pub created: Option<String>,
+    pub shipped: Option<String>,
+    pub tracking_number: Option<String>,
+    /// Only groups that have documents, in [`DocType::ALL`] order.
+    pub documents: Vec<DocumentGroup>,
+    pub stale: bool,
+}
+
+/// One billing payment (a monthly charge).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentRow {
+    /// `YYYY-MM`, if FlexPortal gave one.
+    pub billing_period: Option<String>,
+    /// What is charged; absent if FlexPortal gave no amount.
+    pub amount: Option<Money>,
+    /// FlexPortal's status text: `pending`, `processing`, `paid`, `failed`, `cancelled`.
+    pub status: String,
+    /// `YYYY-MM-DD`, if known.
+    pub due_date: Option<String>,
+}
+
+/// `/invoices?year=`: one year's invoices and billing payments.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceHistory {
+    /// The year shown; `None` when there is nothing in any year.
+    pub year: Option<i32>,
+    /// Years with invoices or payments, newest first.
+    pub years: Vec<i32>,
+    /// The year's invoice documents, newest first.
+    pub invoices: Vec<DocumentRow>,
+    /// The year's payments, newest billing period first.
+    pub payments: Vec<PaymentRow>,
+    pub stale: bool,
+}

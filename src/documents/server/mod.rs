@@ -1,0 +1,25 @@
+//! Which documents a scope may see, and the views of them that pages show.
+//!
+//! FlexPortal cannot filter files by customer, and `GET /v1/orders/{id}` or `/v1/files/{id}`
+//! answer whoever asks. So ownership is derived here, on every request ([`ownership`]): the
+//! customer's orders are those whose `customer.customerId` is the customer, a file is visible
+//! only if its `orderId` is one of them, its tenant is ours and its type is in scope. Anything
+//! outside the scope answers [`AppError::NotFound`](crate::base::error::AppError::NotFound),
+//! exactly like a missing id.
+
+mod derived;
+pub mod files;
+mod index;
+pub mod ownership;
+mod rows;
+mod upstream;
+mod views;
+
+#[cfg(test)]
+mod tests;
+
+pub use ownership::{owned_orders, OwnedOrders};
+pub(crate) use rows::order_summary;
+pub use upstream::doc_type;
+pub(crate) use upstream::{plausible_id, upstream_error};
+pub use views::{documents, invoices, order_detail, overview};

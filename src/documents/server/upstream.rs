@@ -1,0 +1,66 @@
+//! How FlexPortal's answers and failures read to the documents pages.
+
+use std::sync::Arc;
+
+use flexportal::model::FileType;
+use flexportal::Fetched;
+
+use crate::base::error::AppError;
+use crate::base::who::DocType;
+
+/// Ids longer than this are not ids.
+pub(super) const MAX_ID_LEN: usize = 200;
+
+/// Maps an upstream failure to what a page may say. Nothing of the upstream's text travels.
+pub(crate) fn upstream_error(error: flexportal::Error) -> AppError {
+    match error {
+        flexportal::Error::NotFound => AppError::NotFound,
+        e if e.is_transient() => {
+            tracing::warn!(error = %e, "FlexPortal unavailable");
+            AppError::Unavailable
+        }
+        e => {
+            if e.is_configuration_problem() {
+                tracing::error!(error = %e, "FlexPortal refused Folio's credentials; check the configuration");
+            } else {
+                tracing::error!(error = %e, "unexpected answer from FlexPortal");
+            }
+            AppError::Internal {
+                request_id: String::new(),
+            }
+        }
+    }
+}
+
+/// A list that FlexPortal says does not exist is an empty one.
+pub(super) fn empty_on_not_found<T: Default>(
+    error: flexportal::Error,
+) -> Result<Fetched<T>, flexportal::Error> {
+    match error {
+        flexportal::Error::NotFound => Ok(Fetched {
+            value: Arc::new(T::default()),
+            stale: false,
+        }),
+        e => Err(e),
+    }
+}
+
+/// Ids are opaque, but some strings cannot be one: empty, huge, with control characters, or
+/// made of dots only (which a URL would resolve as a path step, reaching another endpoint).
+pub(crate) fn plausible_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_ID_LEN
+        && !id.chars().any(char::is_control)
+        && !id.chars().all(|c| c == '.')
+}
+
+/// FlexPortal's file type as a customer-facing document type.
+pub fn doc_type(file_type: &FileType) -> DocType {
+    match file_type {
+        FileType::Contract => DocType::Contract,
+        FileType::Invoice => DocType::Invoice,
+        FileType::Document => DocType::Document,
+        FileType::Attachment => DocType::Attachment,
+        FileType::Other(_) => DocType::Other,
+    }
+}
