@@ -44,7 +44,7 @@ lint:
 
 # One test at a time: each test runs its own Tokio runtime, and Leptos' server rendering, built
 # for one runtime per process, can stall a response when several run side by side in one
-# process (about one page in a few thousand). Production has one runtime; tests/concurrency.rs
+# process (about one page in a few thousand). Production has one runtime; tests/it/concurrency.rs
 # loads the pages concurrently on one runtime, as it runs there.
 unit:
 	cargo test --workspace --features folio/ssr -- --test-threads=1

@@ -12,7 +12,7 @@
 //!
 //! It drives Folio in-process with the router-level tests' harness.
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/it/common.rs"]
 mod common;
 
 use std::time::Instant;

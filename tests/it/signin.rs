@@ -1,14 +1,12 @@
 //! Customer sign-in, sessions and sign-out, through the whole router: the demo outbox stands
 //! in for the customer's mailbox. The store-dependent tests run on SQLite and, in
 //! `postgres_*` tests, on the PostgreSQL server of the machine.
-#![cfg(feature = "ssr")]
-
-mod common;
 
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use common::{
+
+use crate::common::{
     form_value, link_and_code, mails_to, path_of, wait_for_mail, Browser, PgDatabase, TestApp,
 };
 
@@ -63,7 +61,7 @@ async fn sign_in_with_the_code_rotates_the_session_and_signs_out() {
     assert_eq!(answer.location(), "/");
     let after = browser.session.clone().expect("a session");
     assert_ne!(before, after, "the session id changes at sign-in");
-    let set = answer.set_cookie(common::SESSION_COOKIE).unwrap();
+    let set = answer.set_cookie(crate::common::SESSION_COOKIE).unwrap();
     assert!(
         set.contains("HttpOnly") && set.contains("SameSite=Lax"),
         "{set}"

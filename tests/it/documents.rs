@@ -1,8 +1,5 @@
 //! Document visibility and views against the stand-in FlexPortal over a real port, and against
 //! a deliberately hostile upstream that returns other customers' data.
-#![cfg(feature = "ssr")]
-
-mod common;
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;

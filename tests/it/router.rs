@@ -1,10 +1,8 @@
 //! Router-level tests: the whole HTTP stack, driven without opening a port.
-#![cfg(feature = "ssr")]
-
-mod common;
 
 use axum::http::{header, StatusCode};
-use common::TestApp;
+
+use crate::common::TestApp;
 
 async fn app() -> TestApp {
     TestApp::new(&[

@@ -1,19 +1,17 @@
 //! Account managers and portal links through the whole router: staff sign-in, the staff
 //! screens' gate, creating, opening, limiting, revoking and extending links, the register, the
 //! audit log and the customer's access page. Ground truth comes from the stand-in's data.
-#![cfg(feature = "ssr")]
-
-mod common;
 
 use std::collections::BTreeSet;
 
 use axum::http::StatusCode;
-use common::{
+use flexportal_sim::Sim;
+use folio::base::server::upstream::DEMO_MANAGER_EMAIL;
+
+use crate::common::{
     create_link as create, form_value, mails_to, open_link as open, signed_in, staff,
     wait_for_mail, Answer, Browser, TestApp,
 };
-use flexportal_sim::Sim;
-use folio::base::server::upstream::DEMO_MANAGER_EMAIL;
 
 const CLARA: &str = "clara.jensen@example.org"; // several orders over three years
 const CLARA_ID: &str = "cust_0003";
@@ -880,7 +878,7 @@ async fn the_binary_runs_the_staff_command_on_the_configured_database() {
 
 #[tokio::test]
 async fn postgres_links_open_once_per_allowance_and_revoke() {
-    let Some(db) = common::PgDatabase::try_create().await else {
+    let Some(db) = crate::common::PgDatabase::try_create().await else {
         panic!("the PostgreSQL server on 127.0.0.1:5432 answers");
     };
     {

@@ -7,20 +7,19 @@
 //! renders are torn down as usual. What Leptos may still do on its own is counted apart from
 //! Folio's panics, on `/metrics` and in the log (`telemetry::install_panic_hook`).
 //!
-//! Its own test binary: the panic hook and its counters are the process's.
-#![cfg(feature = "ssr")]
-
-mod common;
+//! The panic hook and its counters are the process's: these tests count on running alone,
+//! as `make test` runs every test (one at a time).
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use common::*;
 use folio::base::server::telemetry::{install_panic_hook, PANICS};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
+
+use crate::common::*;
 
 const CLARA: &str = "clara.jensen@example.org";
 const DANA: &str = "dana.fischer@example.com";

@@ -1,14 +1,12 @@
 //! The customer pages and file routes through the whole router, signed in through the real
 //! flow, against the demo tenant. Ground truth comes from the stand-in's own data.
-#![cfg(feature = "ssr")]
-
-mod common;
 
 use std::collections::BTreeSet;
 
 use axum::http::StatusCode;
-use common::{signed_in, Browser, TestApp};
 use flexportal_sim::Sim;
+
+use crate::common::{signed_in, Browser, TestApp};
 
 const ANNA: &str = "anna.keller@example.com"; // no orders
 const BEN: &str = "ben.okafor@example.com"; // one order

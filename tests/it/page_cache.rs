@@ -1,14 +1,12 @@
 //! Kept pages (`base::server::page_cache`): served again only to the session they were rendered
 //! for, each with a fresh nonce, and only while the upstream answers they were made from are
 //! fresh.
-#![cfg(feature = "ssr")]
-
-mod common;
 
 use std::time::Duration;
 
 use axum::http::{header, StatusCode};
-use common::{signed_in, Answer, TestApp};
+
+use crate::common::{signed_in, Answer, TestApp};
 
 const BEN: &str = "ben.okafor@example.com"; // one order
 const CLARA: &str = "clara.jensen@example.org"; // several orders

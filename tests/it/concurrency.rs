@@ -5,16 +5,14 @@
 //!
 //! It is a test binary of its own: the other tests each run their own runtime, side by side in
 //! one process, which is not how Folio runs.
-#![cfg(feature = "ssr")]
-
-mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::Request;
-use common::{signed_in, TestApp};
+
+use crate::common::{signed_in, TestApp};
 
 /// Requests per page, and how many are in flight at once.
 const REQUESTS: usize = 300;
@@ -76,8 +74,11 @@ async fn stalls(app: &TestApp, cookie: &str, page: &str) -> usize {
                 .header("cookie", &*cookie)
                 .body(Body::empty())
                 .unwrap();
-            let answer =
-                tokio::time::timeout(Duration::from_secs(10), common::send(router, request)).await;
+            let answer = tokio::time::timeout(
+                Duration::from_secs(10),
+                crate::common::send(router, request),
+            )
+            .await;
             drop(permit);
             answer.map(|a| a.status)
         }));
@@ -94,7 +95,7 @@ async fn stalls(app: &TestApp, cookie: &str, page: &str) -> usize {
 
 /// The demo account manager's session, with one link created through the staff form.
 async fn staff_session(app: &TestApp) -> String {
-    use common::{form_value, mails_to, wait_for_mail, Browser};
+    use crate::common::{form_value, mails_to, wait_for_mail, Browser};
     let email = folio::base::server::upstream::DEMO_MANAGER_EMAIL;
     let mut browser = Browser::new(app);
     let before = mails_to(app, email).await;

@@ -1,13 +1,11 @@
 //! Attacks on Folio, each performed the way an attacker would: many requests at once, forged
 //! ids and headers, replays. Every test is named after what it proves.
-#![cfg(feature = "ssr")]
-
-mod common;
 
 use std::sync::atomic::Ordering;
 
 use axum::http::StatusCode;
-use common::*;
+
+use crate::common::*;
 
 const BEN: &str = "ben.okafor@example.com"; // one order
 const CLARA: &str = "clara.jensen@example.org"; // several orders over three years
