@@ -17,12 +17,12 @@ export LEPTOS_SITE_PKG_DIR := pkg
 # dependencies.
 lint unit: export RUSTFLAGS := --cfg erase_components
 
-.PHONY: run test bench soak bench-micro release setup-run setup-test setup-bench fmt-check lint unit build e2e clean
+.PHONY: run test bench soak bench-micro release setup-run setup-test setup-bench fmt-check layout lint unit build e2e clean
 
 run: setup-run
 	cargo leptos serve --release --precompress
 
-test: setup-test fmt-check lint unit build e2e
+test: setup-test fmt-check layout lint unit build e2e
 	@echo "make test: every check passed"
 
 setup-run:
@@ -33,6 +33,11 @@ setup-test:
 
 fmt-check:
 	cargo fmt --all --check
+
+# No import cycle between the top-level modules of a crate nor between the files of a folder,
+# and no file too long to read (see the script).
+layout:
+	python3 scripts/check-layout.py
 
 lint:
 	cargo clippy --workspace --all-targets --features folio/ssr -- -D warnings
