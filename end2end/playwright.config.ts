@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { defineConfig } from '@playwright/test';
 
@@ -10,6 +11,14 @@ const root = path.resolve(__dirname, '..');
 const port = process.env.FOLIO_E2E_PORT ?? '3100';
 const baseURL = process.env.FOLIO_E2E_URL ?? `http://127.0.0.1:${port}`;
 const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+// Every run starts on an empty database: what a failed run left behind (a link it did not get
+// to revoke) must not change what the next one finds.
+const database = path.join(root, 'target/e2e');
+if (!process.env.FOLIO_E2E_URL && !process.env.TEST_WORKER_INDEX) {
+  fs.rmSync(database, { recursive: true, force: true });
+  fs.mkdirSync(database, { recursive: true });
+}
 
 export default defineConfig({
   testDir: './tests',
@@ -56,7 +65,7 @@ export default defineConfig({
           FOLIO_PUBLIC_URL: baseURL,
           LEPTOS_SITE_ROOT: path.join(root, 'target/site'),
           FOLIO_LOG: 'warn',
-          DATABASE_URL: `sqlite://${path.join(root, 'target/e2e/folio.db')}`,
+          DATABASE_URL: `sqlite://${path.join(database, 'folio.db')}`,
           // Both projects sign the same demo customers in and out many times.
           FOLIO_SIGNIN_LIMIT_PER_EMAIL: '50',
           FOLIO_SIGNIN_LIMIT_PER_IP: '500',
