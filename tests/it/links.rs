@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use axum::http::StatusCode;
 use flexportal_sim::Sim;
 use folio::base::server::upstream::DEMO_MANAGER_EMAIL;
+use folio::staff::server::command::{parse, run, Failure};
 
 use crate::common::{
     create_link as create, form_value, mails_to, open_link as open, signed_in, staff,
@@ -801,17 +802,25 @@ async fn link_tokens_never_reach_the_logs() {
     assert_eq!(loggable_path("/documents"), "/documents");
 }
 
+/// `folio staff …` as the command line reads it: the words parsed, then run.
+async fn staff_command(
+    store: &folio::base::server::store::Store,
+    words: &[String],
+    out: &mut Vec<u8>,
+) -> Result<(), Failure> {
+    run(store, &parse(words)?, 0, out).await
+}
+
 #[tokio::test]
 async fn the_staff_command_adds_lists_and_removes_account_managers() {
-    use folio::staff::server::command::run;
     let app = app().await;
     let store = &app.state.store;
     let args = |line: &str| line.split(' ').map(str::to_owned).collect::<Vec<_>>();
     let mut out = Vec::new();
     let mut add = args("add Pat.Lee@Example.net --name");
     add.push("Pat Lee".into());
-    run(store, &add, 0, &mut out).await.unwrap();
-    run(store, &args("list"), 0, &mut out).await.unwrap();
+    staff_command(store, &add, &mut out).await.unwrap();
+    staff_command(store, &args("list"), &mut out).await.unwrap();
     let text = String::from_utf8(out.clone()).unwrap();
     assert!(
         text.contains("added pat.lee@example.net (Pat Lee)"),
@@ -830,7 +839,7 @@ async fn the_staff_command_adds_lists_and_removes_account_managers() {
         .await;
     assert_eq!(answer.location(), "/manage");
     assert_eq!(pat.get("/manage/links").await.status, StatusCode::OK);
-    run(store, &args("remove pat.lee@example.net"), 0, &mut out)
+    staff_command(store, &args("remove pat.lee@example.net"), &mut out)
         .await
         .unwrap();
     assert_eq!(pat.get("/manage/links").await.status, StatusCode::NOT_FOUND);
@@ -845,8 +854,8 @@ async fn the_staff_command_adds_lists_and_removes_account_managers() {
     ] {
         assert!(
             matches!(
-                run(store, &args(bad), 0, &mut Vec::new()).await,
-                Err(folio::staff::server::command::Failure::Usage(_))
+                staff_command(store, &args(bad), &mut Vec::new()).await,
+                Err(Failure::Usage(_))
             ),
             "{bad:?}"
         );

@@ -18,13 +18,42 @@ pub async fn seed_demo(store: &Store) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-const USAGE: &str = "usage:
-  folio staff add <email> --name <name>   add an account manager (or rename one)
-  folio staff remove <email>              remove one and end their sessions
-  folio staff list                        list the account managers";
+/// `folio staff …`.
+#[derive(Clone, Debug, PartialEq, Eq, clap::Subcommand)]
+pub enum StaffCommand {
+    /// Add an account manager, or rename one.
+    Add {
+        /// Their email address: they sign in with it at /manage/login.
+        email: String,
+        /// Their name, as the staff screens and the links they share show it.
+        #[arg(long)]
+        name: String,
+    },
+    /// Remove an account manager and end their sessions.
+    Remove {
+        /// Their email address.
+        email: String,
+    },
+    /// List the account managers.
+    List,
+}
 
-/// Runs `folio staff …` (the arguments after `staff`) against the configured database.
-pub async fn command(args: &[String]) -> ExitCode {
+/// The words after `folio staff`, read as the command line reads them.
+pub fn parse(args: &[String]) -> Result<StaffCommand, Failure> {
+    #[derive(clap::Parser)]
+    #[command(name = "folio staff")]
+    struct Line {
+        #[command(subcommand)]
+        command: StaffCommand,
+    }
+    let words = std::iter::once("staff").chain(args.iter().map(String::as_str));
+    <Line as clap::Parser>::try_parse_from(words)
+        .map(|line| line.command)
+        .map_err(|e| Failure::Usage(e.to_string()))
+}
+
+/// Runs `folio staff …` against the configured database.
+pub async fn command(command: StaffCommand) -> ExitCode {
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(err) => {
@@ -41,10 +70,10 @@ pub async fn command(args: &[String]) -> ExitCode {
     };
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let mut out = std::io::stdout().lock();
-    match run(&store, args, now, &mut out).await {
+    match run(&store, &command, now, &mut out).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Usage(message)) => {
-            eprintln!("folio staff: {message}\n{USAGE}");
+            eprintln!("folio staff: {message}\n\nFor more information, try 'folio staff --help'.");
             ExitCode::from(2)
         }
         Err(Failure::Database(err)) => {
@@ -66,39 +95,37 @@ impl From<sqlx::Error> for Failure {
     }
 }
 
-/// The command itself, writing its report to `out`.
+/// The command itself, writing its report to `out`. The arguments are checked here beyond
+/// their shape: an address must look like one, a name must be printable.
 pub async fn run(
     store: &Store,
-    args: &[String],
+    command: &StaffCommand,
     now: i64,
     out: &mut impl Write,
 ) -> Result<(), Failure> {
     let usage = |m: &str| Failure::Usage(m.to_owned());
-    let email = |arg: Option<&String>| {
-        let arg = arg.ok_or_else(|| usage("an email address is required"))?;
+    let email = |arg: &str| {
         normalize_email(arg).ok_or_else(|| usage(&format!("not an email address: {arg}")))
     };
-    match args.first().map(String::as_str) {
-        Some("add") => {
-            let email = email(args.get(1))?;
-            let name = match args.get(2..) {
-                Some([flag, name]) if flag == "--name" && !name.trim().is_empty() => {
-                    name.trim().to_owned()
-                }
-                _ => return Err(usage("add needs --name <name>")),
-            };
+    match command {
+        StaffCommand::Add {
+            email: address,
+            name,
+        } => {
+            let email = email(address)?;
+            let name = name.trim();
+            if name.is_empty() {
+                return Err(usage("the name must not be empty"));
+            }
             if name.chars().count() > 100 || name.chars().any(char::is_control) {
                 return Err(usage("the name must be at most 100 printable characters"));
             }
-            let added = store.staff_upsert(&email, &name, now).await?;
+            let added = store.staff_upsert(&email, name, now).await?;
             let verb = if added { "added" } else { "updated" };
             let _ = writeln!(out, "{verb} {} ({name})", email.to_lowercase());
         }
-        Some("remove") => {
-            let email = email(args.get(1))?;
-            if args.len() > 2 {
-                return Err(usage("remove takes one address"));
-            }
+        StaffCommand::Remove { email: address } => {
+            let email = email(address)?;
             if store.staff_remove(&email).await? {
                 let _ = writeln!(
                     out,
@@ -109,7 +136,7 @@ pub async fn run(
                 return Err(usage(&format!("no staff member {}", email.to_lowercase())));
             }
         }
-        Some("list") => {
+        StaffCommand::List => {
             let staff = store.staff_list().await?;
             if staff.is_empty() {
                 let _ = writeln!(
@@ -121,8 +148,6 @@ pub async fn run(
                 let _ = writeln!(out, "{}\t{}", member.email, member.name);
             }
         }
-        Some(other) => return Err(usage(&format!("unknown command: {other}"))),
-        None => return Err(usage("a command is required")),
     }
     Ok(())
 }

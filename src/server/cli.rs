@@ -1,0 +1,40 @@
+//! The `folio` command line: `folio` (or `folio serve`) serves, `folio staff …` manages the
+//! account managers. Parsed by clap, so `--help` and `--version` work everywhere and a wrong
+//! argument answers with the usage and exit status 2.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::staff::server::command::StaffCommand;
+
+/// Folio, the customer document portal for businesses on FlexPortal.
+///
+/// Configured through the environment (see the README's configuration table); without
+/// FLEXPORTAL_API_KEY it runs in demo mode, against a stand-in FlexPortal with a demo tenant.
+#[derive(Debug, Parser)]
+#[command(name = "folio", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve Folio until SIGINT or SIGTERM (what `folio` alone does).
+    Serve,
+    /// Add, remove and list the account managers, in the configured database.
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
+}
+
+/// Parses the process's arguments (exiting with the usage if they are wrong) and runs the
+/// command.
+pub async fn main() -> ExitCode {
+    match Cli::parse().command {
+        None | Some(Command::Serve) => super::run().await,
+        Some(Command::Staff { command }) => crate::staff::server::command::command(command).await,
+    }
+}

@@ -1,0 +1,108 @@
+//! The `folio` command line, run as a user runs it: the binary itself, in a process of its own.
+
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+fn folio(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_folio"))
+        .args(args)
+        .env_remove("FLEXPORTAL_API_KEY")
+        .output()
+        .expect("folio runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn help_and_version_print_and_exit_zero() {
+    let help = folio(&["--help"]);
+    assert_eq!(help.status.code(), Some(0), "{help:?}");
+    let out = text(&help.stdout);
+    assert!(out.contains("Usage: folio"), "{out}");
+    assert!(out.contains("serve") && out.contains("staff"), "{out}");
+
+    let staff = folio(&["staff", "--help"]);
+    assert_eq!(staff.status.code(), Some(0), "{staff:?}");
+    let out = text(&staff.stdout);
+    for command in ["add", "remove", "list"] {
+        assert!(out.contains(command), "{out}");
+    }
+    let add = folio(&["staff", "add", "--help"]);
+    assert_eq!(add.status.code(), Some(0));
+    assert!(text(&add.stdout).contains("--name <NAME>"));
+
+    let version = folio(&["--version"]);
+    assert_eq!(version.status.code(), Some(0));
+    assert_eq!(
+        text(&version.stdout).trim(),
+        format!("folio {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn a_wrong_argument_exits_2_with_the_usage() {
+    for args in [
+        &["--bogus"][..],
+        &["serve", "extra"],
+        &["staff"],
+        &["staff", "fly"],
+        &["staff", "add", "sam@example.net"],
+        &["staff", "remove"],
+        &["staff", "remove", "a@example.net", "b@example.net"],
+    ] {
+        let wrong = folio(args);
+        assert_eq!(wrong.status.code(), Some(2), "{args:?}: {wrong:?}");
+        assert!(
+            text(&wrong.stderr).contains("Usage: folio"),
+            "{args:?}: {}",
+            text(&wrong.stderr)
+        );
+        assert!(wrong.stdout.is_empty(), "{args:?}");
+    }
+}
+
+/// `folio serve` and `folio` alone both start the server (in demo mode here).
+#[test]
+fn serve_and_no_command_both_serve() {
+    for args in [&["serve"][..], &[]] {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = std::env::temp_dir().join(format!("folio-serve-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut server = Command::new(env!("CARGO_BIN_EXE_folio"))
+            .args(args)
+            .env_remove("FLEXPORTAL_API_KEY")
+            .env("FOLIO_ADDR", format!("127.0.0.1:{port}"))
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}/folio.db", dir.display()),
+            )
+            .env("FOLIO_LOG", "error")
+            .spawn()
+            .expect("folio starts");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let answered = loop {
+            if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+                use std::io::{Read, Write};
+                let _ = stream.write_all(b"GET /healthz HTTP/1.0\r\nHost: localhost\r\n\r\n");
+                let mut answer = String::new();
+                let _ = stream.read_to_string(&mut answer);
+                break answer;
+            }
+            assert!(Instant::now() < deadline, "{args:?}: folio does not listen");
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        let _ = server.kill();
+        let _ = server.wait();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(
+            answered.starts_with("HTTP/1.") && answered.contains(" 200 "),
+            "{args:?}: {answered}"
+        );
+    }
+}
