@@ -463,3 +463,13 @@ pub async fn open_link<'a>(app: &'a TestApp, token: &str) -> Browser<'a> {
     assert_eq!(answer.location(), "/documents", "the link opens");
     browser
 }
+
+/// A series' value as the app's `/metrics` shows it.
+pub fn metric(app: &TestApp, series: &str) -> u64 {
+    let text = app.state.metrics_text();
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|value| value.parse::<f64>().ok())
+        .map(|value| value as u64)
+        .unwrap_or_else(|| panic!("no series {series} in:\n{text}"))
+}

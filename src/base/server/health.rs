@@ -10,9 +10,7 @@ use axum::{
 };
 use serde::Serialize;
 
-use crate::base::server::counters::Counters;
 use crate::base::server::state::AppState;
-use crate::base::server::telemetry::PANICS;
 
 /// `/healthz`: the process is up and answering.
 pub async fn healthz() -> &'static str {
@@ -105,111 +103,6 @@ pub async fn metrics(State(state): State<AppState>, request: axum::extract::Requ
         );
         return refused;
     }
-    let m = state.upstream.client.metrics();
-    let pages = state.pages.stats();
-    let mut out = String::new();
-    for (name, help, value) in [
-        (
-            "folio_upstream_requests_total",
-            "Requests sent to FlexPortal, retries included.",
-            m.upstream_requests,
-        ),
-        (
-            "folio_upstream_cache_hits_total",
-            "Upstream reads answered from the cache.",
-            m.cache_hits,
-        ),
-        (
-            "folio_upstream_cache_misses_total",
-            "Upstream reads that went to FlexPortal.",
-            m.cache_misses,
-        ),
-        (
-            "folio_upstream_coalesced_total",
-            "Upstream reads that shared an identical read in flight.",
-            m.coalesced,
-        ),
-        (
-            "folio_upstream_stale_served_total",
-            "Reads answered with stale data because FlexPortal failed.",
-            m.stale_served,
-        ),
-        (
-            "folio_upstream_rate_limited_total",
-            "429 answers from FlexPortal.",
-            m.rate_limited,
-        ),
-        (
-            "folio_upstream_retries_total",
-            "Requests to FlexPortal sent again after a failure.",
-            m.retries,
-        ),
-        (
-            "folio_upstream_failures_total",
-            "Requests to FlexPortal that failed for good.",
-            m.failures,
-        ),
-        (
-            "folio_page_cache_hits_total",
-            "Customer page views answered with a kept page.",
-            pages.hits,
-        ),
-        (
-            "folio_page_cache_misses_total",
-            "Customer page views rendered.",
-            pages.misses,
-        ),
-        (
-            "folio_sign_in_codes_compared_total",
-            "Sign-in codes compared with a stored attempt's code.",
-            Counters::get(&state.counters.codes_compared),
-        ),
-        (
-            "folio_sign_in_codes_refused_total",
-            "Sign-in codes refused uncompared: no usable attempt, or its five tries spent.",
-            Counters::get(&state.counters.codes_refused),
-        ),
-    ] {
-        out.push_str(&format!(
-            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"
-        ));
-    }
-    out.push_str(
-        "# HELP folio_panics_total Panics of this process: reactive_disposed are Leptos tasks \
-         that outlived their render (no answer affected); other are bugs.\n\
-         # TYPE folio_panics_total counter\n",
-    );
-    for (kind, counter) in [
-        ("reactive_disposed", &PANICS.reactive_disposed),
-        ("other", &PANICS.other),
-    ] {
-        out.push_str(&format!(
-            "folio_panics_total{{kind=\"{kind}\"}} {}\n",
-            Counters::get(counter)
-        ));
-    }
-    for (name, help, value) in [
-        (
-            "folio_page_cache_pages",
-            "Rendered pages kept.",
-            pages.pages,
-        ),
-        (
-            "folio_page_cache_bytes",
-            "Bytes of rendered pages kept.",
-            pages.bytes,
-        ),
-    ] {
-        out.push_str(&format!(
-            "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n"
-        ));
-    }
-    (
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4",
-        )],
-        out,
-    )
-        .into_response()
+    let text = state.metrics_text();
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }

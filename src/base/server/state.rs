@@ -8,13 +8,14 @@ use secrecy::ExposeSecret;
 
 use crate::base::server::clock::Clock;
 use crate::base::server::config::Config;
-use crate::base::server::counters::Counters;
 use crate::base::server::mail::Mailer;
+use crate::base::server::metrics::{Metrics, Sources};
 use crate::base::server::page_cache::PageCache;
 use crate::base::server::rate_limit::FileLookups;
 use crate::base::server::rate_limit::RateLimiter;
 use crate::base::server::rate_limit::LIMIT_WINDOW_SECS;
 use crate::base::server::store::Store;
+use crate::base::server::telemetry::PANICS;
 use crate::base::server::tokens::{random_token, Secrets};
 use crate::base::server::upstream::UpstreamProbe;
 use crate::base::server::upstream::{self, UpstreamHandle};
@@ -32,7 +33,8 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     pub secrets: Secrets,
     pub pages: Arc<PageCache>,
-    pub counters: Arc<Counters>,
+    /// This app's series for `/metrics`: its own, not the process's.
+    pub metrics: Arc<Metrics>,
     pub upstream_probe: Arc<UpstreamProbe>,
 }
 
@@ -102,8 +104,17 @@ impl AppState {
             }),
             secrets,
             pages: Arc::new(pages),
-            counters: Arc::default(),
+            metrics: Arc::default(),
             upstream_probe: Arc::default(),
+        })
+    }
+
+    /// This app's series in Prometheus' text format, as `/metrics` shows them.
+    pub fn metrics_text(&self) -> String {
+        self.metrics.render(Sources {
+            upstream: self.upstream.client.metrics(),
+            pages: self.pages.stats(),
+            panics: PANICS.counts(),
         })
     }
 

@@ -39,6 +39,24 @@ pub struct Panics {
     pub other: std::sync::atomic::AtomicU64,
 }
 
+/// The panics counted so far, for `/metrics`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PanicCounts {
+    pub reactive_disposed: u64,
+    pub other: u64,
+}
+
+impl Panics {
+    pub fn counts(&self) -> PanicCounts {
+        PanicCounts {
+            reactive_disposed: self
+                .reactive_disposed
+                .load(std::sync::atomic::Ordering::Relaxed),
+            other: self.other.load(std::sync::atomic::Ordering::Relaxed),
+        }
+    }
+}
+
 /// Whether a panic is Leptos' use of a reactive value after its owner was disposed: its
 /// message says so, in release builds ("Tried to access a reactive value that has already been
 /// disposed.") and in debug builds ("At …, you tried to access a reactive value …, but it has

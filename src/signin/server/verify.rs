@@ -69,7 +69,7 @@ pub async fn verify_code(
         & state
             .secrets
             .code_matches(&pending.attempt_id, &code, stored_hash);
-    state.counters.code_try(granted.is_some());
+    state.metrics.code_try(granted.is_some());
     if let (true, Some(attempt)) = (right, &granted) {
         return complete_sign_in(&state, &session, attempt, SpendBy::Code, &ip).await;
     }
