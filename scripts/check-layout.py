@@ -6,7 +6,8 @@
   as one file of its parent). A file depends on another when it names something in it: a
   `use`, or a path such as `crate::base::server::clock::iso_time(...)` or `super::rows::row`.
 - No file over MAX_LINES lines of code (not counting blank lines, comments and its tests),
-  except the stand-in's demo data, whose order is the data.
+  except the stand-in's demo data, whose order is the data. Test files (`tests/`, and a
+  folder's `tests.rs`) are not held to it: a test reads best beside the others of its feature.
 
 Prints the cycles and long files it finds, and exits 1 if there are any; `--explain` also
 prints every dependency it sees, with the path that makes it.
@@ -200,12 +201,19 @@ def main():
                     edges_top.setdefault(here[0], set()).add(target[0])
                     if EXPLAIN:
                         print(f"  {here[0]} -> {target[0]}: {'::'.join(here)} names {'::'.join(ref)}")
-                # Within the folder of `here`: its parent's module, or itself for a mod.rs.
+                # Within the folder of `here`, and within each folder above it, where the
+                # subfolder `here` lies in counts as one file.
                 is_folder = file.endswith("mod.rs")
-                folder = here if is_folder else here[:-1]
-                node = "mod.rs" if is_folder else here[-1]
-                if target[: len(folder)] == folder:
-                    other = target[len(folder)] if len(target) > len(folder) else "mod.rs"
+                own = here if is_folder else here[:-1]
+                for depth in range(1, len(own) + 1):
+                    folder = own[:depth]
+                    if depth == len(own):
+                        node = "mod.rs" if is_folder else here[-1]
+                    else:
+                        node = own[depth]
+                    if target[:depth] != folder:
+                        continue
+                    other = target[depth] if len(target) > depth else "mod.rs"
                     if other != node:
                         if EXPLAIN:
                             print(f"  {'/'.join(folder)}: {node} -> {other}: names {'::'.join(ref)}")
