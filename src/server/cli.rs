@@ -13,7 +13,7 @@ use crate::staff::server::command::StaffCommand;
 /// Configured through the environment (see the README's configuration table); without
 /// FLEXPORTAL_API_KEY it runs in demo mode, against a stand-in FlexPortal with a demo tenant.
 #[derive(Debug, Parser)]
-#[command(name = "folio", version)]
+#[command(name = "folio", version, propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -28,6 +28,19 @@ enum Command {
         #[command(subcommand)]
         command: StaffCommand,
     },
+}
+
+impl Cli {
+    /// The staff command that `folio staff <words>` names, read exactly as the binary reads
+    /// it: for tests, and for anything else that holds the words rather than a process.
+    pub fn staff_command(words: &[String]) -> Result<StaffCommand, clap::Error> {
+        let line = ["folio", "staff"].into_iter().map(str::to_owned);
+        match Cli::try_parse_from(line.chain(words.iter().cloned()))?.command {
+            Some(Command::Staff { command }) => Ok(command),
+            // `folio staff …` parses as the staff command or not at all.
+            _ => Err(clap::Error::new(clap::error::ErrorKind::MissingSubcommand)),
+        }
+    }
 }
 
 /// Parses the process's arguments (exiting with the usage if they are wrong) and runs the

@@ -1,6 +1,6 @@
 //! The `folio` command line, run as a user runs it: the binary itself, in a process of its own.
 
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 
 fn folio(args: &[&str]) -> Output {
@@ -27,18 +27,23 @@ fn help_and_version_print_and_exit_zero() {
     assert_eq!(staff.status.code(), Some(0), "{staff:?}");
     let out = text(&staff.stdout);
     for command in ["add", "remove", "list"] {
-        assert!(out.contains(command), "{out}");
+        assert!(out.contains(&format!("\n  {command} ")), "{out}");
     }
     let add = folio(&["staff", "add", "--help"]);
     assert_eq!(add.status.code(), Some(0));
     assert!(text(&add.stdout).contains("--name <NAME>"));
 
-    let version = folio(&["--version"]);
-    assert_eq!(version.status.code(), Some(0));
-    assert_eq!(
-        text(&version.stdout).trim(),
-        format!("folio {}", env!("CARGO_PKG_VERSION"))
-    );
+    for args in [&["--version"][..], &["staff", "--version"]] {
+        let version = folio(args);
+        assert_eq!(version.status.code(), Some(0), "{args:?}: {version:?}");
+        assert!(
+            text(&version.stdout)
+                .trim()
+                .ends_with(env!("CARGO_PKG_VERSION")),
+            "{args:?}: {}",
+            text(&version.stdout)
+        );
+    }
 }
 
 #[test]
@@ -63,6 +68,16 @@ fn a_wrong_argument_exits_2_with_the_usage() {
     }
 }
 
+/// A server process, stopped when the test is done with it, whatever the outcome.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// `folio serve` and `folio` alone both start the server (in demo mode here).
 #[test]
 fn serve_and_no_command_both_serve() {
@@ -74,17 +89,19 @@ fn serve_and_no_command_both_serve() {
             .port();
         let dir = std::env::temp_dir().join(format!("folio-serve-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let mut server = Command::new(env!("CARGO_BIN_EXE_folio"))
-            .args(args)
-            .env_remove("FLEXPORTAL_API_KEY")
-            .env("FOLIO_ADDR", format!("127.0.0.1:{port}"))
-            .env(
-                "DATABASE_URL",
-                format!("sqlite://{}/folio.db", dir.display()),
-            )
-            .env("FOLIO_LOG", "error")
-            .spawn()
-            .expect("folio starts");
+        let mut server = Server(
+            Command::new(env!("CARGO_BIN_EXE_folio"))
+                .args(args)
+                .env_remove("FLEXPORTAL_API_KEY")
+                .env("FOLIO_ADDR", format!("127.0.0.1:{port}"))
+                .env(
+                    "DATABASE_URL",
+                    format!("sqlite://{}/folio.db", dir.display()),
+                )
+                .env("FOLIO_LOG", "error")
+                .spawn()
+                .expect("folio starts"),
+        );
         let deadline = Instant::now() + Duration::from_secs(30);
         let answered = loop {
             if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
@@ -94,11 +111,12 @@ fn serve_and_no_command_both_serve() {
                 let _ = stream.read_to_string(&mut answer);
                 break answer;
             }
+            let exited = server.0.try_wait().expect("the process can be asked");
+            assert!(exited.is_none(), "{args:?}: folio exited: {exited:?}");
             assert!(Instant::now() < deadline, "{args:?}: folio does not listen");
             std::thread::sleep(Duration::from_millis(100));
         };
-        let _ = server.kill();
-        let _ = server.wait();
+        drop(server);
         let _ = std::fs::remove_dir_all(&dir);
         assert!(
             answered.starts_with("HTTP/1.") && answered.contains(" 200 "),

@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 use axum::http::StatusCode;
 use flexportal_sim::Sim;
 use folio::base::server::upstream::DEMO_MANAGER_EMAIL;
-use folio::staff::server::command::{parse, run, Failure};
+use folio::server::cli::Cli;
+use folio::staff::server::command::{run, Failure};
 
 use crate::common::{
     create_link as create, form_value, mails_to, open_link as open, signed_in, staff,
@@ -808,7 +809,8 @@ async fn staff_command(
     words: &[String],
     out: &mut Vec<u8>,
 ) -> Result<(), Failure> {
-    run(store, &parse(words)?, 0, out).await
+    let command = Cli::staff_command(words).map_err(|e| Failure::Usage(e.to_string()))?;
+    run(store, &command, 0, out).await
 }
 
 #[tokio::test]

@@ -38,20 +38,6 @@ pub enum StaffCommand {
     List,
 }
 
-/// The words after `folio staff`, read as the command line reads them.
-pub fn parse(args: &[String]) -> Result<StaffCommand, Failure> {
-    #[derive(clap::Parser)]
-    #[command(name = "folio staff")]
-    struct Line {
-        #[command(subcommand)]
-        command: StaffCommand,
-    }
-    let words = std::iter::once("staff").chain(args.iter().map(String::as_str));
-    <Line as clap::Parser>::try_parse_from(words)
-        .map(|line| line.command)
-        .map_err(|e| Failure::Usage(e.to_string()))
-}
-
 /// Runs `folio staff …` against the configured database.
 pub async fn command(command: StaffCommand) -> ExitCode {
     let config = match Config::from_env() {
