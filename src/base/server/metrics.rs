@@ -203,44 +203,98 @@ impl Series<'_> {
 mod tests {
     use super::*;
 
-    fn rendered(metrics: &Metrics) -> String {
-        metrics.render(Sources::default())
+    /// Every series with its type and help text, as `/metrics` has always named them.
+    const SERIES: [(&str, &str, &str); 15] = [
+        ("folio_upstream_requests_total", "counter", "Requests sent to FlexPortal, retries included."),
+        ("folio_upstream_cache_hits_total", "counter", "Upstream reads answered from the cache."),
+        ("folio_upstream_cache_misses_total", "counter", "Upstream reads that went to FlexPortal."),
+        ("folio_upstream_coalesced_total", "counter", "Upstream reads that shared an identical read in flight."),
+        ("folio_upstream_stale_served_total", "counter", "Reads answered with stale data because FlexPortal failed."),
+        ("folio_upstream_rate_limited_total", "counter", "429 answers from FlexPortal."),
+        ("folio_upstream_retries_total", "counter", "Requests to FlexPortal sent again after a failure."),
+        ("folio_upstream_failures_total", "counter", "Requests to FlexPortal that failed for good."),
+        ("folio_page_cache_hits_total", "counter", "Customer page views answered with a kept page."),
+        ("folio_page_cache_misses_total", "counter", "Customer page views rendered."),
+        ("folio_sign_in_codes_compared_total", "counter", "Sign-in codes compared with a stored attempt's code."),
+        ("folio_sign_in_codes_refused_total", "counter", "Sign-in codes refused uncompared: no usable attempt, or its five tries spent."),
+        ("folio_panics_total", "counter", "Panics of this process: reactive_disposed are Leptos tasks that outlived their render (no answer affected); other are bugs."),
+        ("folio_page_cache_pages", "gauge", "Rendered pages kept."),
+        ("folio_page_cache_bytes", "gauge", "Bytes of rendered pages kept."),
+    ];
+
+    /// A different value for every source, so that two crossed wires cannot pass.
+    fn sources() -> Sources {
+        Sources {
+            upstream: flexportal::MetricsSnapshot {
+                upstream_requests: 101,
+                cache_hits: 102,
+                cache_misses: 103,
+                coalesced: 104,
+                stale_served: 105,
+                rate_limited: 106,
+                retries: 107,
+                failures: 108,
+            },
+            pages: PageCacheStats {
+                hits: 109,
+                misses: 110,
+                pages: 111,
+                bytes: 112,
+            },
+            panics: PanicCounts {
+                reactive_disposed: 113,
+                other: 114,
+            },
+        }
+    }
+
+    fn value(text: &str, series: &str) -> Option<u64> {
+        text.lines()
+            .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+            .and_then(|v| v.parse::<f64>().ok())
+            .map(|v| v as u64)
     }
 
     #[test]
-    fn every_series_keeps_its_name_type_and_help() {
-        let text = rendered(&Metrics::new());
-        for (name, kind) in [
-            ("folio_upstream_requests_total", "counter"),
-            ("folio_upstream_cache_hits_total", "counter"),
-            ("folio_upstream_cache_misses_total", "counter"),
-            ("folio_upstream_coalesced_total", "counter"),
-            ("folio_upstream_stale_served_total", "counter"),
-            ("folio_upstream_rate_limited_total", "counter"),
-            ("folio_upstream_retries_total", "counter"),
-            ("folio_upstream_failures_total", "counter"),
-            ("folio_page_cache_hits_total", "counter"),
-            ("folio_page_cache_misses_total", "counter"),
-            ("folio_sign_in_codes_compared_total", "counter"),
-            ("folio_sign_in_codes_refused_total", "counter"),
-            ("folio_panics_total", "counter"),
-            ("folio_page_cache_pages", "gauge"),
-            ("folio_page_cache_bytes", "gauge"),
-        ] {
+    fn every_series_keeps_its_name_type_help_and_source() {
+        let metrics = Metrics::new();
+        for _ in 0..115 {
+            metrics.code_try(true);
+        }
+        for _ in 0..116 {
+            metrics.code_try(false);
+        }
+        let text = metrics.render(sources());
+        for (name, kind, help) in SERIES {
             assert!(
                 text.contains(&format!("# TYPE {name} {kind}\n")),
                 "{name}: {text}"
             );
-            assert!(text.contains(&format!("# HELP {name} ")), "{name}");
+            assert!(
+                text.contains(&format!("# HELP {name} {help}\n")),
+                "{name}: {text}"
+            );
         }
-        assert!(
-            text.contains("folio_panics_total{kind=\"reactive_disposed\"} 0\n"),
-            "{text}"
-        );
-        assert!(
-            text.contains("folio_panics_total{kind=\"other\"} 0\n"),
-            "{text}"
-        );
+        for (series, expected) in [
+            ("folio_upstream_requests_total", 101),
+            ("folio_upstream_cache_hits_total", 102),
+            ("folio_upstream_cache_misses_total", 103),
+            ("folio_upstream_coalesced_total", 104),
+            ("folio_upstream_stale_served_total", 105),
+            ("folio_upstream_rate_limited_total", 106),
+            ("folio_upstream_retries_total", 107),
+            ("folio_upstream_failures_total", 108),
+            ("folio_page_cache_hits_total", 109),
+            ("folio_page_cache_misses_total", 110),
+            ("folio_page_cache_pages", 111),
+            ("folio_page_cache_bytes", 112),
+            ("folio_panics_total{kind=\"reactive_disposed\"}", 113),
+            ("folio_panics_total{kind=\"other\"}", 114),
+            ("folio_sign_in_codes_compared_total", 115),
+            ("folio_sign_in_codes_refused_total", 116),
+        ] {
+            assert_eq!(value(&text, series), Some(expected), "{series}: {text}");
+        }
     }
 
     #[test]
@@ -249,39 +303,17 @@ mod tests {
         one.code_try(true);
         one.code_try(false);
         one.code_try(false);
-        let pages = PageCacheStats {
-            hits: 7,
-            misses: 3,
-            pages: 2,
-            bytes: 4096,
-        };
-        let one = one.render(Sources {
-            upstream: flexportal::MetricsSnapshot {
-                upstream_requests: 42,
-                ..Default::default()
-            },
-            pages,
-            panics: PanicCounts::default(),
-        });
-        assert!(
-            one.contains("folio_sign_in_codes_compared_total 1\n"),
-            "{one}"
-        );
-        assert!(
-            one.contains("folio_sign_in_codes_refused_total 2\n"),
-            "{one}"
-        );
-        assert!(one.contains("folio_upstream_requests_total 42\n"), "{one}");
-        assert!(one.contains("folio_page_cache_hits_total 7\n"), "{one}");
-        assert!(one.contains("folio_page_cache_bytes 4096\n"), "{one}");
-        let other = rendered(&other);
-        assert!(
-            other.contains("folio_sign_in_codes_compared_total 0\n"),
-            "{other}"
-        );
-        assert!(
-            other.contains("folio_upstream_requests_total 0\n"),
-            "{other}"
-        );
+        let one = one.render(sources());
+        assert_eq!(value(&one, "folio_sign_in_codes_compared_total"), Some(1));
+        assert_eq!(value(&one, "folio_sign_in_codes_refused_total"), Some(2));
+        let other = other.render(Sources::default());
+        for series in [
+            "folio_sign_in_codes_compared_total",
+            "folio_sign_in_codes_refused_total",
+            "folio_upstream_requests_total",
+            "folio_page_cache_bytes",
+        ] {
+            assert_eq!(value(&other, series), Some(0), "{series}: {other}");
+        }
     }
 }
