@@ -2,14 +2,10 @@
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Style, Title};
-use leptos_router::{
-    components::{Route, Router, Routes},
-    path, SsrMode,
-};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{path, SsrMode};
 
-use crate::base::who::Role;
-use crate::base::who::SignedIn;
-use crate::base::who::{SiteInfo, UserView};
+use crate::base::who::{Role, SignedIn, SiteInfo, UserView};
 use crate::documents::invoices::InvoicesPage;
 use crate::documents::list::DocumentsPage;
 use crate::documents::order::OrderPage;

@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{components::A, hooks::use_query_map};
+use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
 
 use crate::base::error::AppError;
 use crate::base::who::SignedIn;

@@ -3,18 +3,17 @@ use std::sync::Arc;
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{components::Form, hooks::use_location};
+use leptos_router::components::Form;
+use leptos_router::hooks::use_location;
 
 use crate::base::error::AppError;
-use crate::base::who::DocType;
-use crate::base::who::SignedIn;
+use crate::base::who::{DocType, SignedIn};
 use crate::documents::api::list_documents;
 use crate::documents::model::{DocumentList, Sort};
 use crate::documents::table::{doc_type_label, document_table, RowText, StaleNotice};
 use crate::i18n::*;
 use crate::ui::error_view::ErrorView;
-use crate::ui::pager::query_href;
-use crate::ui::pager::Pager;
+use crate::ui::pager::{query_href, Pager};
 use crate::ui::view_text::{cached, TextCache};
 
 /// `/documents?type=&order=&year=&q=&sort=&page=`: every document the customer may see. The

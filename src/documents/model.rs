@@ -310,7 +310,7 @@ pub struct OrderSummary {
     pub item_count: u32,
 }
 
-/// The home page of a signed-in customer or a share link.
+/// The home page of a signed-in customer or a link session.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Overview {
     /// Newest first.

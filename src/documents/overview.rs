@@ -5,8 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-use crate::base::who::SignedIn;
-use crate::base::who::{Role, SiteInfo};
+use crate::base::who::{Role, SignedIn, SiteInfo};
 use crate::documents::api::get_overview;
 use crate::documents::model::Overview;
 use crate::documents::table::{

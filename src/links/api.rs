@@ -3,8 +3,7 @@
 use leptos::prelude::*;
 
 use crate::base::error::AppError;
-use crate::links::model::AccessLog;
-use crate::links::model::LinkLanding;
+use crate::links::model::{AccessLog, LinkLanding};
 
 #[cfg(feature = "ssr")]
 use crate::base::server::calls as ssr;

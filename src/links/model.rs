@@ -5,9 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::base::who::DocType;
-use crate::base::who::LinkGrantView;
-use crate::base::who::LinkState;
+use crate::base::who::{DocType, LinkGrantView, LinkState};
 
 /// A portal link as staff screens show it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,8 +7,7 @@ use axum::response::Response;
 use tower_sessions::Session;
 
 use crate::base::server::principal::Principal;
-use crate::base::server::session::PENDING_KEY;
-use crate::base::server::session::PRINCIPAL_KEY;
+use crate::base::server::session::{PENDING_KEY, PRINCIPAL_KEY};
 use crate::base::server::state::AppState;
 use crate::signin::server::PendingSignIn;
 

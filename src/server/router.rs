@@ -1,26 +1,20 @@
 //! The HTTP router: plain routes, static assets, Leptos pages and server functions, and the
 //! middleware around all of them. A plain function, so tests drive it without opening a port.
 
+use axum::http::{header, HeaderValue, Request};
 use axum::response::IntoResponse;
-use axum::{
-    http::{header, HeaderValue, Request},
-    middleware,
-    routing::{get, post},
-    Router,
-};
+use axum::routing::{get, post};
+use axum::{middleware, Router};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower::ServiceBuilder;
-use tower_http::{
-    compression::{
-        predicate::{DefaultPredicate, NotForContentType, Predicate},
-        CompressionLayer, CompressionLevel,
-    },
-    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
-    services::{ServeDir, ServeFile},
-    set_header::SetResponseHeaderLayer,
-    trace::{DefaultOnResponse, TraceLayer},
-};
-use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
+use tower_http::compression::{CompressionLayer, CompressionLevel};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
 use tracing::Level;
 
 use crate::app::{shell, App};
@@ -231,8 +225,6 @@ async fn finish_what_was_started(
     }
 }
 
-/// The session cookie's name: `__Host-folio_session` over https, `folio_session` over plain
-/// http (where browsers refuse the prefix).
 /// The page cache, for the customer's document pages (the documents feature says which).
 async fn serve_kept_pages(
     axum::extract::State(state): axum::extract::State<AppState>,
@@ -250,6 +242,8 @@ async fn serve_kept_pages(
         .await
 }
 
+/// The session cookie's name: `__Host-folio_session` over https, `folio_session` over plain
+/// http (where browsers refuse the prefix).
 pub fn session_cookie_name(https: bool) -> &'static str {
     if https {
         "__Host-folio_session"

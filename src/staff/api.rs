@@ -4,8 +4,9 @@
 use leptos::prelude::*;
 
 use crate::base::error::AppError;
-use crate::staff::model::NewLinkView;
-use crate::staff::model::{AuditPage, CustomerSearch, LinkDetail, LinkRegister, StaffCustomerView};
+use crate::staff::model::{
+    AuditPage, CustomerSearch, LinkDetail, LinkRegister, NewLinkView, StaffCustomerView,
+};
 
 #[cfg(feature = "ssr")]
 use crate::base::server::calls as ssr;

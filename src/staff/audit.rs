@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{components::Form, hooks::use_location};
+use leptos_router::components::Form;
+use leptos_router::hooks::use_location;
 
 use super::link::{event_label, AuditTable};
 use super::parts::StaffOnly;
@@ -8,8 +9,7 @@ use crate::i18n::*;
 use crate::staff::api::staff_audit;
 use crate::staff::model::{AuditPage, AuditQuery};
 use crate::ui::error_view::ErrorView;
-use crate::ui::pager::query_href;
-use crate::ui::pager::Pager;
+use crate::ui::pager::{query_href, Pager};
 
 /// `/manage/audit?customer=&link=&staff=&kind=&from=&to=&page=`: who did what, when, from
 /// where; newest first.

@@ -1,9 +1,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{
-    components::A,
-    hooks::{use_location, use_params_map, use_query_map},
-};
+use leptos_router::components::A;
+use leptos_router::hooks::{use_location, use_params_map, use_query_map};
 
 use super::parts::{LinkNotice, LinkTable, StaffOnly};
 use crate::documents::list::DocumentsView;

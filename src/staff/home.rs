@@ -1,9 +1,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{
-    components::{Form, A},
-    hooks::use_query_map,
-};
+use leptos_router::components::{Form, A};
+use leptos_router::hooks::use_query_map;
 
 use super::parts::StaffOnly;
 use crate::i18n::*;

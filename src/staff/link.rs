@@ -1,9 +1,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{
-    components::A,
-    hooks::{use_params_map, use_query_map},
-};
+use leptos_router::components::A;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::parts::{LinkNotice, StaffOnly};
 use crate::base::who::LinkState;

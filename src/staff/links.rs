@@ -1,9 +1,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{
-    components::Form,
-    hooks::{use_location, use_query_map},
-};
+use leptos_router::components::Form;
+use leptos_router::hooks::{use_location, use_query_map};
 
 use super::parts::{LinkNotice, LinkTable, StaffOnly};
 use crate::base::who::LinkState;
@@ -12,8 +10,7 @@ use crate::links::banner::state_label;
 use crate::staff::api::staff_links;
 use crate::staff::model::LinkRegister;
 use crate::ui::error_view::ErrorView;
-use crate::ui::pager::query_href;
-use crate::ui::pager::Pager;
+use crate::ui::pager::{query_href, Pager};
 
 /// `/manage/links?customer=&state=&page=`: every portal link with its scope, creator, state,
 /// opens and last open; revoke from here, extend on the link's page.

@@ -6,11 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::base::who::LinkState;
-use crate::documents::model::DocumentList;
-use crate::documents::model::OrderSummary;
-use crate::documents::model::Overview;
-use crate::documents::model::QueryNotice;
-use crate::documents::model::MAX_QUERY_TEXT;
+use crate::documents::model::{DocumentList, OrderSummary, Overview, QueryNotice, MAX_QUERY_TEXT};
 use crate::links::model::LinkView;
 
 /// A customer found by the staff lookup.

@@ -1,13 +1,11 @@
-//! The account managers' screens, under `/manage`. Each page renders only for a staff
-//! session; anyone else gets the not-found page, and the server functions behind the pages
-//! check again on their own.
+//! What the staff screens share: the staff-only wrapper (the not-found page for anyone else),
+//! the notice an action leaves behind, and the table of portal links.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::base::error::AppError;
-use crate::base::who::SignedIn;
-use crate::base::who::{LinkState, Role};
+use crate::base::who::{LinkState, Role, SignedIn};
 use crate::i18n::*;
 use crate::links::banner::{scope_text, state_label};
 use crate::links::model::LinkView;

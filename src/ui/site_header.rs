@@ -1,8 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::base::who::SignedIn;
-use crate::base::who::{Role, SiteInfo};
+use crate::base::who::{Role, SignedIn, SiteInfo};
 use crate::i18n::*;
 use crate::ui::locale_switch::LocaleSwitch;
 

@@ -6,11 +6,9 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use axum::{
-    body::Body,
-    http::{header, HeaderMap, Request, StatusCode},
-    Router,
-};
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Request, StatusCode};
+use axum::Router;
 use folio::server::{router, AppState, Config};
 use http_body_util::BodyExt;
 use tower::ServiceExt;

@@ -64,7 +64,7 @@ pub fn request_locale(headers: &HeaderMap) -> Locale {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == crate::base::server::locale::LOCALE_COOKIE)
+        .find(|(name, _)| *name == LOCALE_COOKIE)
         .and_then(|(_, value)| Locale::from_str(value).ok());
     if let Some(locale) = from_cookie {
         return locale;
@@ -90,7 +90,7 @@ pub fn request_locale(headers: &HeaderMap) -> Locale {
 
 #[cfg(test)]
 mod tests {
-    use super::local_path_or_root;
+    use super::*;
 
     #[test]
     fn only_local_paths_are_followed() {
@@ -109,11 +109,6 @@ mod tests {
             assert_eq!(local_path_or_root(bad), "/", "{bad:?}");
         }
     }
-}
-
-#[cfg(test)]
-mod tests_request {
-    use super::*;
 
     #[test]
     fn locale_from_cookie_then_accept_language() {

@@ -12,7 +12,7 @@
 //!
 //! The key always includes the session, so a kept page only ever goes back to the browser it
 //! was made for; sessions, sign-out and revoked links are checked before this layer runs
-//! (`auth::load_principal`). Staff screens, sign-in pages and anything but a `200 text/html`
+//! (`server::principal::load_principal`). Staff screens, sign-in pages and anything but a `200 text/html`
 //! answer are never kept.
 
 use std::collections::{BTreeMap, HashMap};
@@ -20,17 +20,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::{
-    body::{Body, Bytes},
-    extract::Request,
-    http::{header, HeaderMap, HeaderValue, Method, StatusCode},
-    middleware::Next,
-    response::Response,
-};
+use axum::body::{Body, Bytes};
+use axum::extract::Request;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
 use flexportal::{AnswerLog, Client};
 use futures::StreamExt;
 use tokio::time::Instant;
-use tower_sessions::{session::Id, Session};
+use tower_sessions::session::Id;
+use tower_sessions::Session;
 
 use crate::base::server::principal::Principal;
 

@@ -188,7 +188,7 @@ impl Principal {
     }
 }
 
-/// What a principal may see. A customer session sees the whole portal; a share link may be
+/// What a principal may see. A customer session sees the whole portal; a portal link may be
 /// narrowed to one order and/or some document types. Built on the server from the session,
 /// never from anything the browser sends.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -200,8 +200,7 @@ pub struct Scope {
 
 /// The scope of a signed-in principal: a customer's whole portal, a link's narrower grant,
 /// nothing for staff (who see customers only through the staff screens).
-pub fn scope_of(principal: &crate::base::server::principal::Principal) -> Option<Scope> {
-    use crate::base::server::principal::Principal;
+pub fn scope_of(principal: &Principal) -> Option<Scope> {
     match principal {
         Principal::Customer { customer_id, .. } => Some(Scope::customer(customer_id.clone())),
         Principal::Link {

@@ -108,6 +108,9 @@ pub fn address_group(address: &str) -> String {
 /// How often one principal may make the file routes go to FlexPortal for an id that is not
 /// in its document index. Without these bounds, anyone signed in could spend the tenant's
 /// budget, which every customer shares, by asking for invented ids.
+///
+/// The documents feature's file routes apply these; they are kept here, in the state the
+/// platform builds, because the state holds every limit and depends on no feature.
 #[derive(Debug)]
 pub struct FileLookups {
     /// How old an index must be before a missing id may rebuild it.

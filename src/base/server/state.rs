@@ -11,14 +11,11 @@ use crate::base::server::config::Config;
 use crate::base::server::mail::Mailer;
 use crate::base::server::metrics::{Metrics, Sources};
 use crate::base::server::page_cache::PageCache;
-use crate::base::server::rate_limit::FileLookups;
-use crate::base::server::rate_limit::RateLimiter;
-use crate::base::server::rate_limit::LIMIT_WINDOW_SECS;
+use crate::base::server::rate_limit::{FileLookups, RateLimiter, LIMIT_WINDOW_SECS};
 use crate::base::server::store::Store;
 use crate::base::server::telemetry::PANICS;
 use crate::base::server::tokens::{random_token, Secrets};
-use crate::base::server::upstream::UpstreamProbe;
-use crate::base::server::upstream::{self, UpstreamHandle};
+use crate::base::server::upstream::{self, UpstreamHandle, UpstreamProbe};
 use crate::base::who::SiteInfo;
 
 /// Cheap to clone: everything inside is shared.
@@ -61,8 +58,10 @@ pub enum StartError {
 }
 
 impl AppState {
-    /// Builds the state: opens (and migrates) the database, connects to FlexPortal (in demo
-    /// mode: starts the stand-in), prepares mail.
+    /// Builds the platform's state: opens (and migrates) the database, connects to FlexPortal
+    /// (in demo mode: starts the stand-in), prepares mail. The features' parts are added where
+    /// the app is assembled: use `crate::server::assemble`, which also puts the demo account
+    /// manager on the staff in demo mode.
     pub async fn new(config: Config) -> Result<Self, StartError> {
         let store = Store::connect(&config.database_url).await?;
         let upstream = upstream::connect(&config).await?;

@@ -12,8 +12,6 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use sqlx::{AnyPool, Executor, Row};
 
-pub use crate::base::who::LinkState;
-
 /// The second migration is the same SQL on both engines.
 const STAFF_AND_LINKS: (i64, &str, &str) = (
     2,
@@ -29,6 +27,7 @@ pub enum Engine {
 
 #[derive(Clone, Debug)]
 pub struct Store {
+    /// Open to the crate: each feature keeps its own queries beside it, as `impl Store`.
     pub(crate) pool: AnyPool,
     engine: Engine,
 }

@@ -1,6 +1,7 @@
 //! Logging with tracing: human-readable text by default, JSON lines when configured.
 
-use tracing_subscriber::{fmt, prelude::*, EnvFilter};
+use tracing_subscriber::prelude::*;
+use tracing_subscriber::{fmt, EnvFilter};
 
 use crate::base::server::config::LogConfig;
 

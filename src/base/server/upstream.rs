@@ -1,8 +1,7 @@
 //! Connecting to FlexPortal: the configured tenant, or in demo mode the stand-in, started
 //! in-process on a loopback port and spoken to over real HTTP like the real thing.
 
-use std::sync::Arc;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use flexportal::{Client, ClientConfig};
@@ -66,7 +65,9 @@ pub async fn connect(config: &Config) -> std::io::Result<UpstreamHandle> {
     Ok(UpstreamHandle { client, demo })
 }
 
-/// The account manager every demo-mode Folio has, listed on `/manage/login`.
+/// The account manager every demo-mode Folio has, listed on `/manage/login`. Part of the demo
+/// tenant's description, like its customers: the staff feature puts them on the staff and the
+/// sign-in page lists them.
 pub const DEMO_MANAGER_EMAIL: &str = "alex.morgan@example.net";
 pub const DEMO_MANAGER_NAME: &str = "Alex Morgan";
 

@@ -19,10 +19,10 @@ use crate::documents::model::OrderSummary;
 /// the entry lives. A new answer from the upstream therefore derives anew, and nothing
 /// derived for one scope is ever shown to another.
 pub(super) struct Derived<V> {
-    pub(super) inner: Mutex<DerivedInner<V>>,
+    inner: Mutex<DerivedInner<V>>,
     /// Bounds on the sum of the values' sizes and on the number of entries.
-    pub(super) max_size: usize,
-    pub(super) max_entries: usize,
+    max_size: usize,
+    max_entries: usize,
 }
 
 pub(super) struct DerivedInner<V> {
@@ -48,10 +48,10 @@ pub(super) struct DerivedEntry<V> {
 /// Which upstream answer a value was derived from.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct AnswerId {
-    pub(super) address: usize,
+    address: usize,
     /// An empty list adds nothing to what is derived from it, so any empty answer stands in
     /// for another (a list that does not exist upstream is a new empty one each time).
-    pub(super) empty: bool,
+    empty: bool,
 }
 
 impl AnswerId {
@@ -62,7 +62,7 @@ impl AnswerId {
         }
     }
 
-    pub(super) fn same(self, other: Self) -> bool {
+    fn same(self, other: Self) -> bool {
         self.address == other.address || (self.empty && other.empty)
     }
 }
@@ -95,13 +95,7 @@ impl Size for Vec<OrderSummary> {
 }
 
 impl<V> DerivedEntry<V> {
-    pub(super) fn matches(
-        &self,
-        tenant: &str,
-        scope: &Scope,
-        ids: &[&str],
-        answers: &[AnswerId],
-    ) -> bool {
+    fn matches(&self, tenant: &str, scope: &Scope, ids: &[&str], answers: &[AnswerId]) -> bool {
         self.tenant == tenant
             && self.scope == *scope
             && self.ids.len() == ids.len()
@@ -111,7 +105,7 @@ impl<V> DerivedEntry<V> {
     }
 
     /// Whether the answers may still come back: once one is gone, the entry cannot match.
-    pub(super) fn alive(&self) -> bool {
+    fn alive(&self) -> bool {
         self.answers
             .iter()
             .zip(&self.held)
@@ -120,7 +114,7 @@ impl<V> DerivedEntry<V> {
 }
 
 /// At most this many scopes of one customer are kept (the portal and a few links).
-pub(super) const DERIVED_PER_CUSTOMER: usize = 8;
+const DERIVED_PER_CUSTOMER: usize = 8;
 
 impl<V: Size> Derived<V> {
     pub(super) fn new(max_size: usize, max_entries: usize) -> Self {
@@ -215,7 +209,7 @@ impl<V: Size> Derived<V> {
 impl<V: Size> DerivedInner<V> {
     /// Drops entries whose answers are gone, then the least recently used, until within
     /// bounds. Runs only when a value is added, which happens once per fresh answer.
-    pub(super) fn shrink(&mut self, max_size: usize, max_entries: usize) {
+    fn shrink(&mut self, max_size: usize, max_entries: usize) {
         if self.size <= max_size && self.count <= max_entries {
             return;
         }

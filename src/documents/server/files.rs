@@ -54,7 +54,7 @@ pub struct Asker<'a> {
 }
 
 /// Single file lookups per principal in a quarter of an hour, for indexes cut short.
-pub(super) const FILE_LOOKUPS_PER_15_MIN: u32 = 20;
+const FILE_LOOKUPS_PER_15_MIN: u32 = 20;
 
 /// Checks that a file may be opened by this scope, for the view and download routes. Every
 /// refusal is [`AppError::NotFound`], whatever the reason.
@@ -103,7 +103,7 @@ pub async fn authorize_file(
 }
 
 /// A file of a scope whose index is incomplete, from its own metadata.
-pub(super) async fn look_up_file(
+async fn look_up_file(
     client: &Client,
     scope: &Scope,
     owned: &OwnedOrders,
@@ -123,7 +123,7 @@ pub(super) async fn look_up_file(
 }
 
 /// The signed URL's life: long enough to start a download, short enough to be useless later.
-pub(super) const SIGNED_URL_MINUTES: u32 = 5;
+const SIGNED_URL_MINUTES: u32 = 5;
 
 pub async fn view(
     state: State<AppState>,
@@ -163,7 +163,7 @@ pub async fn staff_download(
     serve_staff(state, staff, ip, customer, id, FileAction::Download).await
 }
 
-pub(super) async fn serve_own(
+async fn serve_own(
     state: State<AppState>,
     ip: ClientIp,
     principal: Option<axum::Extension<Principal>>,
@@ -184,7 +184,7 @@ pub(super) async fn serve_own(
     serve(state, ip, who, scope, file_id, action).await
 }
 
-pub(super) async fn serve_staff(
+async fn serve_staff(
     state: State<AppState>,
     staff: Staff,
     ip: ClientIp,
@@ -208,12 +208,12 @@ pub(super) async fn serve_staff(
 }
 
 /// Who opens a file, for the audit log.
-pub(super) struct Who {
-    pub(super) actor: String,
-    pub(super) link_id: Option<String>,
+struct Who {
+    actor: String,
+    link_id: Option<String>,
 }
 
-pub(super) async fn serve(
+async fn serve(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     who: Who,

@@ -41,11 +41,11 @@ pub(super) struct DocumentIndex {
     /// Newest first: in [`Sort::DateDesc`] order.
     pub(super) rows: Vec<DocumentRow>,
     /// Where each file's row is.
-    pub(super) by_id: HashMap<String, usize>,
+    by_id: HashMap<String, usize>,
     /// When it was derived: about when its newest answer was fetched.
     pub(super) built: std::time::Instant,
     /// Each row's name in lower case, for the search and the name sorts.
-    pub(super) names: Vec<String>,
+    names: Vec<String>,
     pub(super) facets: DocumentFacets,
 }
 
@@ -182,7 +182,7 @@ pub(super) fn sort_rows(rows: &mut Vec<DocumentRow>, sort: Sort) {
 }
 
 /// The order of two rows, each with its name in lower case (needed by the name sorts only).
-pub(super) fn row_order(
+fn row_order(
     sort: Sort,
     (a, a_name): (&DocumentRow, &str),
     (b, b_name): (&DocumentRow, &str),

@@ -10,8 +10,7 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::derived::{AnswerId, Derived, Held};
 use super::rows::newest_order_first;
-use super::upstream::doc_type;
-use super::upstream::{plausible_id, upstream_error};
+use super::upstream::{doc_type, plausible_id, upstream_error};
 use crate::base::error::AppError;
 use crate::base::server::principal::Scope;
 use crate::documents::model::OrderSummary;
@@ -41,7 +40,7 @@ pub(super) const CONCURRENT_REQUESTS: usize = 4;
 /// Orders fetched by id when `customer.orderIds` names one the order list lacks. The list
 /// should hold them all; a few stragglers are normal, many mean something is off upstream and
 /// must not turn one page view into a burst against the tenant's budget.
-pub(super) const MAX_ORDER_LOOKUPS: usize = 10;
+const MAX_ORDER_LOOKUPS: usize = 10;
 
 /// The customer's owned orders, narrowed to the scope's order: the orders FlexPortal lists for
 /// the customer, plus those the customer record names that the list lacks, each checked to
@@ -202,8 +201,7 @@ pub async fn owned_orders(client: &Client, scope: &Scope) -> Result<OwnedOrders,
     Ok(OwnedOrders { orders, stale })
 }
 
-pub(super) static OWNED: LazyLock<Derived<Vec<Order>>> =
-    LazyLock::new(|| Derived::new(100_000, 4_096));
+static OWNED: LazyLock<Derived<Vec<Order>>> = LazyLock::new(|| Derived::new(100_000, 4_096));
 
 pub(super) static SUMMARIES: LazyLock<Derived<Vec<OrderSummary>>> =
     LazyLock::new(|| Derived::new(100_000, 4_096));

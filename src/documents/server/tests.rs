@@ -5,14 +5,26 @@ use std::sync::Arc;
 use flexportal::model::{File, FileType, Order, OrderCustomer, OrderStatus, Timestamp, Totals};
 use rust_decimal::Decimal;
 
-use super::derived::*;
-use super::index::*;
-use super::ownership::*;
-use super::rows::*;
-use super::upstream::*;
 use crate::base::server::principal::Scope;
 use crate::base::who::DocType;
-use crate::documents::model::*;
+use crate::documents::model::DocumentFacets;
+use crate::documents::model::DocumentQuery;
+use crate::documents::model::DocumentRow;
+use crate::documents::model::Sort;
+use crate::documents::server::derived::AnswerId;
+use crate::documents::server::derived::Derived;
+use crate::documents::server::derived::Held;
+use crate::documents::server::index::page_of;
+use crate::documents::server::index::sort_rows;
+use crate::documents::server::index::DocumentIndex;
+use crate::documents::server::ownership::belongs_to;
+use crate::documents::server::ownership::visible;
+use crate::documents::server::ownership::OwnedOrders;
+use crate::documents::server::rows::iso_date;
+use crate::documents::server::rows::iso_timestamp;
+use crate::documents::server::rows::money;
+use crate::documents::server::upstream::doc_type;
+use crate::documents::server::upstream::plausible_id;
 
 const TENANT: &str = "bu_ours";
 

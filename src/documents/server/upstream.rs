@@ -9,7 +9,7 @@ use crate::base::error::AppError;
 use crate::base::who::DocType;
 
 /// Ids longer than this are not ids.
-pub(super) const MAX_ID_LEN: usize = 200;
+const MAX_ID_LEN: usize = 200;
 
 /// Maps an upstream failure to what a page may say. Nothing of the upstream's text travels.
 pub(crate) fn upstream_error(error: flexportal::Error) -> AppError {

@@ -16,8 +16,10 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use super::derived::{AnswerId, Derived, Held};
 use super::index::{build_index, page_of, sort_rows, DocumentIndex};
 use super::ownership::{owned_orders, visible, OwnedOrders, CONCURRENT_REQUESTS, SUMMARIES};
-use super::rows::{dedup_rows, order_summary, payment_row, payment_sort_key, payment_year, row};
-use super::rows::{iso_timestamp, money};
+use super::rows::{
+    dedup_rows, iso_timestamp, money, order_summary, payment_row, payment_sort_key, payment_year,
+    row,
+};
 use super::upstream::{empty_on_not_found, plausible_id, upstream_error};
 use crate::base::error::AppError;
 use crate::base::server::principal::Scope;
@@ -32,7 +34,7 @@ use crate::documents::model::{
 pub(super) const MAX_ORDERS_LISTED: usize = 200;
 
 /// Documents on the overview.
-pub(super) const OVERVIEW_LATEST: usize = 5;
+const OVERVIEW_LATEST: usize = 5;
 
 /// The home page: orders, the newest documents and how many there are of each type.
 pub async fn overview(client: &Client, scope: &Scope) -> Result<Overview, AppError> {
@@ -260,12 +262,11 @@ pub(super) async fn visible_documents(
 }
 
 /// A business customer has about a thousand documents; a row is a few hundred bytes.
-pub(super) static INDEXES: LazyLock<Derived<DocumentIndex>> =
-    LazyLock::new(|| Derived::new(200_000, 4_096));
+static INDEXES: LazyLock<Derived<DocumentIndex>> = LazyLock::new(|| Derived::new(200_000, 4_096));
 
 /// The scope's billing payments: the customer's own, and for a one-order scope only those of
 /// that order's rentals.
-pub(super) async fn visible_payments(
+async fn visible_payments(
     client: &Client,
     scope: &Scope,
     owned: &OwnedOrders,

@@ -16,6 +16,7 @@
 use axum::extract::{Path, Request, State};
 use axum::http::Method;
 use axum::response::{IntoResponse, Redirect, Response};
+use store::{LinkFilter, PortalLink};
 use tower_sessions::Session;
 
 use crate::base::error::AppError;
@@ -29,7 +30,6 @@ use crate::base::server::state::AppState;
 use crate::base::server::tokens::token_hash;
 use crate::base::who::{DocType, LinkGrantView, LinkState};
 use crate::links::model::{AccessLog, AccessOpen, LinkView};
-use store::{LinkFilter, PortalLink};
 
 pub mod store;
 
@@ -266,7 +266,7 @@ pub async fn access_log(state: &AppState, customer_id: &str) -> Result<AccessLog
         .store
         .links(&filter, now, 200, 0)
         .await
-        .map_err(|e| internal(e, "cannot read the access log"))?;
+        .map_err(|e| internal(e, "database error"))?;
     let opened = AuditFilter {
         customer_id: Some(customer_id.to_owned()),
         kinds: vec!["link_opened".to_owned()],
@@ -276,7 +276,7 @@ pub async fn access_log(state: &AppState, customer_id: &str) -> Result<AccessLog
         .store
         .audit_events(&opened, 200, 0)
         .await
-        .map_err(|e| internal(e, "cannot read the access log"))?;
+        .map_err(|e| internal(e, "database error"))?;
     let opens = events
         .iter()
         .map(|event| {

@@ -1,4 +1,4 @@
-//! Customer sign-in by email link and code, sessions, and sign-out.
+//! Signing in by email link and code, for customers and for staff, and signing out.
 //!
 //! The flow, and why each step is the way it is:
 //! 1. `POST /login` with an email answers the same redirect to "check your email" whatever the

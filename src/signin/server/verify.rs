@@ -6,10 +6,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use tower_sessions::Session;
 
-use super::attempts::MAX_CODE_TRIES;
-use super::attempts::{Attempt, Audience, SpendBy};
-use super::flow::{audit, to, too_many_requests};
-use super::flow::{CodeForm, PendingSignIn, TokenForm, SIGN_IN_TTL_SECS};
+use super::attempts::{Attempt, Audience, SpendBy, MAX_CODE_TRIES};
+use super::flow::{
+    audit, to, too_many_requests, CodeForm, PendingSignIn, TokenForm, SIGN_IN_TTL_SECS,
+};
 use crate::base::server::client_ip::ClientIp;
 use crate::base::server::locale::request_locale;
 use crate::base::server::principal::{may_sign_in, Principal};

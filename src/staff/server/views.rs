@@ -1,5 +1,5 @@
-//! What the staff screens read: customer lookup, a customer as they see themselves, the link
-//! register and the audit log; and, for customers, who opened links to their documents.
+//! What the staff screens read: a customer as they see themselves, the form for a new link, the
+//! link register, one link and the audit log.
 //!
 //! Every function here trusts its caller to have checked the principal (the server functions
 //! in `staff::api` do, through [`crate::base::server::principal::Staff`]).
@@ -7,6 +7,7 @@
 use super::actions::{DEFAULT_DAYS, MAX_DAYS};
 use super::customers::customer_hit;
 use crate::base::error::AppError;
+use crate::base::server::answers::internal;
 use crate::base::server::audit::{AuditEvent, AuditFilter};
 use crate::base::server::clock::iso_time;
 use crate::base::server::principal::Scope;
@@ -49,7 +50,7 @@ pub async fn customer_view(
         .store
         .links(&filter, now, i64::from(PER_PAGE), 0)
         .await
-        .map_err(internal)?;
+        .map_err(|e| internal(e, "database error"))?;
     Ok(StaffCustomerView {
         customer,
         overview,
@@ -85,7 +86,7 @@ pub async fn register(state: &AppState, query: LinkQuery) -> Result<LinkRegister
         .store
         .links(&filter, now, i64::from(PER_PAGE), offset)
         .await
-        .map_err(internal)?;
+        .map_err(|e| internal(e, "database error"))?;
     let page_count = u32::try_from((total + i64::from(PER_PAGE) - 1) / i64::from(PER_PAGE))
         .unwrap_or(u32::MAX)
         .max(1);
@@ -111,7 +112,7 @@ pub async fn link_detail(
         .store
         .link_by_id(link_id)
         .await
-        .map_err(internal)?
+        .map_err(|e| internal(e, "database error"))?
         .ok_or(AppError::NotFound)?;
     let filter = AuditFilter {
         link_id: Some(link.id.clone()),
@@ -121,7 +122,7 @@ pub async fn link_detail(
         .store
         .audit_events(&filter, LINK_EVENTS, 0)
         .await
-        .map_err(internal)?;
+        .map_err(|e| internal(e, "database error"))?;
     Ok(LinkDetail {
         sent_to: url.as_ref().and(link.recipient.clone()),
         link: links::view(&link, state.clock.now()),
@@ -168,7 +169,7 @@ pub async fn audit_log(state: &AppState, mut query: AuditQuery) -> Result<AuditP
         .store
         .audit_events(&filter, i64::from(PER_PAGE) + 1, offset)
         .await
-        .map_err(internal)?;
+        .map_err(|e| internal(e, "database error"))?;
     let has_more = events.len() > PER_PAGE as usize;
     events.truncate(PER_PAGE as usize);
     Ok(AuditPage {
@@ -201,13 +202,6 @@ fn day_start(text: &str) -> Option<i64> {
     let date =
         time::Date::from_calendar_date(year, time::Month::try_from(month).ok()?, day).ok()?;
     Some(date.midnight().assume_utc().unix_timestamp())
-}
-
-fn internal(e: sqlx::Error) -> AppError {
-    tracing::error!(error = %e, "database error");
-    AppError::Internal {
-        request_id: String::new(),
-    }
 }
 
 #[cfg(test)]

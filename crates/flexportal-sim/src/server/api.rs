@@ -99,7 +99,7 @@ pub(super) async fn api_guard(State(state): State<SimState>, req: Request, next:
     next.run(req).await
 }
 
-pub(super) fn authorize(state: &SimState, headers: &HeaderMap) -> Result<(), ApiError> {
+fn authorize(state: &SimState, headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(auth) = headers.get(header::AUTHORIZATION) else {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,

@@ -8,7 +8,7 @@ use axum::Json;
 use hmac::Mac;
 use serde_json::{json, Map, Value};
 
-use super::api::*;
+use super::api::{matches, parse_limit, ApiError, ApiResult, Params};
 use super::state::SimState;
 use crate::util::unhex;
 

@@ -9,12 +9,14 @@ use api::{api_guard, ApiError};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{middleware, Json, Router};
 use files::{file_url, get_file, list_files, storage};
-use records::*;
+use records::{
+    get_customer, get_order, get_payment, get_subscription, list_customers, list_orders,
+    list_payments, list_subscriptions,
+};
 use serde_json::json;
 
 use crate::data::DemoAccount;

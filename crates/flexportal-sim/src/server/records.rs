@@ -5,7 +5,7 @@ use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::{json, Map, Value};
 
-use super::api::*;
+use super::api::{check_enum, cursor_page, matches, to_value, ApiError, ApiResult, Params};
 use super::state::SimState;
 
 pub(super) async fn list_customers(State(s): State<SimState>, Query(q): Params) -> ApiResult {
@@ -48,7 +48,7 @@ pub(super) async fn get_customer(State(s): State<SimState>, Path(id): Path<Strin
 
 /// A customer record as served now: as seeded, with any change made since (see
 /// [`crate::Faults::change_customer`]).
-pub(super) fn customer_value(s: &SimState, c: &crate::data::Customer) -> Value {
+fn customer_value(s: &SimState, c: &crate::data::Customer) -> Value {
     let mut value = to_value(c);
     if let Some(change) = s.0.faults.customer_change(&c.customer_id) {
         if let Some(status) = change.status {
@@ -89,7 +89,7 @@ pub(super) async fn get_order(State(s): State<SimState>, Path(id): Path<String>)
     Ok(Json(to_value(o)).into_response())
 }
 
-pub(super) const RENTAL_STATUSES: &[&str] = &[
+const RENTAL_STATUSES: &[&str] = &[
     "active",
     "cancelled",
     "ended_completed",
@@ -99,7 +99,7 @@ pub(super) const RENTAL_STATUSES: &[&str] = &[
 ];
 
 /// Prose mode renames what the subscription pages' prose calls these fields.
-pub(super) fn rental_json(r: &crate::data::Rental, prose: bool) -> Value {
+fn rental_json(r: &crate::data::Rental, prose: bool) -> Value {
     let mut v = to_value(r);
     if prose {
         let obj = v.as_object_mut().expect("struct serialises to an object");
@@ -109,7 +109,7 @@ pub(super) fn rental_json(r: &crate::data::Rental, prose: bool) -> Value {
     v
 }
 
-pub(super) fn rename(obj: &mut Map<String, Value>, from: &str, to: &str) {
+fn rename(obj: &mut Map<String, Value>, from: &str, to: &str) {
     if let Some(v) = obj.remove(from) {
         obj.insert(to.to_owned(), v);
     }

@@ -74,7 +74,7 @@ impl SimState {
 
 /// A fresh secret per sim instance, so URLs signed by one run are worthless to another.
 /// `RandomState` is seeded from the operating system, which is all the randomness needed here.
-pub(super) fn instance_secret() -> [u8; 32] {
+fn instance_secret() -> [u8; 32] {
     use sha2::Digest;
     use std::hash::{BuildHasher, Hasher};
     let mut hasher = Sha256::new();
