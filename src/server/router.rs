@@ -231,8 +231,8 @@ async fn serve_kept_pages(
     request: axum::extract::Request,
     next: middleware::Next,
 ) -> axum::response::Response {
-    let pages = state.pages.clone();
-    pages
+    state
+        .pages
         .serve(
             &state.upstream.client,
             crate::documents::pages::is_customer_page,
