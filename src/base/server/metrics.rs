@@ -58,6 +58,7 @@ impl Metrics {
         let recorder = PrometheusBuilder::new().build_recorder();
         let handle = recorder.handle();
         let series = Series(&recorder);
+        let [panics_reactive_disposed, panics_other] = series.panics();
         Self {
             handle,
             upstream_requests: series.counter(
@@ -108,8 +109,8 @@ impl Metrics {
                 "folio_sign_in_codes_refused_total",
                 "Sign-in codes refused uncompared: no usable attempt, or its five tries spent.",
             ),
-            panics_reactive_disposed: series.panics("reactive_disposed"),
-            panics_other: series.panics("other"),
+            panics_reactive_disposed,
+            panics_other,
             page_cache_pages: series.gauge("folio_page_cache_pages", "Rendered pages kept."),
             page_cache_bytes: series
                 .gauge("folio_page_cache_bytes", "Bytes of rendered pages kept."),
@@ -163,12 +164,16 @@ impl Series<'_> {
         Metadata::new(module_path!(), Level::INFO, Some(module_path!()))
     }
 
-    fn counter(&self, name: &'static str, help: &'static str) -> Counter {
+    fn describe_counter(&self, name: &'static str, help: &'static str) {
         self.0.describe_counter(
             KeyName::from_const_str(name),
             None,
             SharedString::const_str(help),
         );
+    }
+
+    fn counter(&self, name: &'static str, help: &'static str) -> Counter {
+        self.describe_counter(name, help);
         self.0
             .register_counter(&Key::from_static_name(name), &Self::metadata())
     }
@@ -183,19 +188,18 @@ impl Series<'_> {
             .register_gauge(&Key::from_static_name(name), &Self::metadata())
     }
 
-    /// One kind of `folio_panics_total`.
-    fn panics(&self, kind: &'static str) -> Counter {
+    /// `folio_panics_total`, one series per kind: `reactive_disposed` and `other`.
+    fn panics(&self) -> [Counter; 2] {
         const NAME: &str = "folio_panics_total";
-        self.0.describe_counter(
-            KeyName::from_const_str(NAME),
-            None,
-            SharedString::const_str(
-                "Panics of this process: reactive_disposed are Leptos tasks that outlived their \
-                 render (no answer affected); other are bugs.",
-            ),
+        self.describe_counter(
+            NAME,
+            "Panics of this process: reactive_disposed are Leptos tasks that outlived their \
+             render (no answer affected); other are bugs.",
         );
-        let key = Key::from_parts(NAME, vec![Label::from_static_parts("kind", kind)]);
-        self.0.register_counter(&key, &Self::metadata())
+        ["reactive_disposed", "other"].map(|kind| {
+            let key = Key::from_parts(NAME, vec![Label::from_static_parts("kind", kind)]);
+            self.0.register_counter(&key, &Self::metadata())
+        })
     }
 }
 
