@@ -3,12 +3,23 @@
 use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 
+/// The binary with `args`, in demo mode (no FlexPortal key from the environment).
+fn command(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_folio"));
+    command.args(args).env_remove("FLEXPORTAL_API_KEY");
+    command
+}
+
 fn folio(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_folio"))
-        .args(args)
-        .env_remove("FLEXPORTAL_API_KEY")
-        .output()
-        .expect("folio runs")
+    command(args).output().expect("folio runs")
+}
+
+/// A folder of its own for one test's SQLite file, and the `DATABASE_URL` of that file.
+fn database(name: &str) -> (std::path::PathBuf, String) {
+    let dir = std::env::temp_dir().join(format!("folio-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}/folio.db", dir.display());
+    (dir, url)
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -87,17 +98,11 @@ fn serve_and_no_command_both_serve() {
             .local_addr()
             .unwrap()
             .port();
-        let dir = std::env::temp_dir().join(format!("folio-serve-{}-{port}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let (dir, url) = database(&format!("serve-{port}"));
         let mut server = Server(
-            Command::new(env!("CARGO_BIN_EXE_folio"))
-                .args(args)
-                .env_remove("FLEXPORTAL_API_KEY")
+            command(args)
                 .env("FOLIO_ADDR", format!("127.0.0.1:{port}"))
-                .env(
-                    "DATABASE_URL",
-                    format!("sqlite://{}/folio.db", dir.display()),
-                )
+                .env("DATABASE_URL", url)
                 .env("FOLIO_LOG", "error")
                 .spawn()
                 .expect("folio starts"),
@@ -123,4 +128,23 @@ fn serve_and_no_command_both_serve() {
             "{args:?}: {answered}"
         );
     }
+}
+
+#[test]
+fn the_staff_command_runs_on_the_configured_database() {
+    let (dir, url) = database("staff");
+    let staff = |args: &[&str]| {
+        command(args)
+            .env("DATABASE_URL", &url)
+            .output()
+            .expect("folio runs")
+    };
+    let added = staff(&["staff", "add", "sam@example.net", "--name", "Sam Roe"]);
+    assert!(added.status.success(), "{added:?}");
+    let listed = staff(&["staff", "list"]);
+    assert!(text(&listed.stdout).contains("sam@example.net\tSam Roe"));
+    let wrong = staff(&["staff", "add", "not-an-address", "--name", "X"]);
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(text(&wrong.stderr).contains("not an email address"));
+    let _ = std::fs::remove_dir_all(dir);
 }

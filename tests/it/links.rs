@@ -865,29 +865,6 @@ async fn the_staff_command_adds_lists_and_removes_account_managers() {
 }
 
 #[tokio::test]
-async fn the_binary_runs_the_staff_command_on_the_configured_database() {
-    let dir = std::env::temp_dir().join(format!("folio-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite://{}/folio.db", dir.display());
-    let folio = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_folio"))
-            .args(args)
-            .env("DATABASE_URL", &url)
-            .env_remove("FLEXPORTAL_API_KEY")
-            .output()
-            .expect("folio runs")
-    };
-    let added = folio(&["staff", "add", "sam@example.net", "--name", "Sam Roe"]);
-    assert!(added.status.success(), "{added:?}");
-    let listed = folio(&["staff", "list"]);
-    assert!(String::from_utf8_lossy(&listed.stdout).contains("sam@example.net\tSam Roe"));
-    let wrong = folio(&["staff", "add", "not-an-address", "--name", "X"]);
-    assert_eq!(wrong.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&wrong.stderr).contains("not an email address"));
-    let _ = std::fs::remove_dir_all(dir);
-}
-
-#[tokio::test]
 async fn postgres_links_open_once_per_allowance_and_revoke() {
     let Some(db) = crate::common::PgDatabase::try_create().await else {
         panic!("the PostgreSQL server on 127.0.0.1:5432 answers");
