@@ -37,7 +37,7 @@ fmt-check:
 # No import cycle between the top-level modules of a crate nor between the files of a folder,
 # and no file too long to read (see the script).
 layout:
-	python3 scripts/check-layout.py
+	python3 scripts/check-layout.py --self-test
 
 lint:
 	cargo clippy --workspace --all-targets --features folio/ssr -- -D warnings

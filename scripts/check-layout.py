@@ -10,7 +10,8 @@
   folder's `tests.rs`) are not held to it: a test reads best beside the others of its feature.
 
 Prints the cycles and long files it finds, and exits 1 if there are any; `--explain` also
-prints every dependency it sees, with the path that makes it.
+prints every dependency it sees, with the path that makes it; `--self-test` first runs the
+check on small made-up trees, each with one fault, so that a check that finds nothing is seen.
 """
 
 import os
@@ -22,19 +23,24 @@ MAX_LINES = 600
 LONG_ALLOWED = {"crates/flexportal-sim/src/data.rs"}
 
 EXPLAIN = "--explain" in sys.argv
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SOURCE_ROOTS = ["src"] + sorted(
-    os.path.join("crates", c, "src")
-    for c in os.listdir(os.path.join(ROOT, "crates"))
-    if os.path.isdir(os.path.join(ROOT, "crates", c, "src"))
-)
+REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def module_files(src):
+def source_roots(root):
+    """Folio's `src` and each crate's."""
+    crates = os.path.join(root, "crates")
+    return ["src"] + sorted(
+        os.path.join("crates", c, "src")
+        for c in (os.listdir(crates) if os.path.isdir(crates) else [])
+        if os.path.isdir(os.path.join(crates, c, "src"))
+    )
+
+
+def module_files(root, src):
     """{module path tuple: file path} for one crate's source folder."""
     modules = {}
-    for folder, _, files in os.walk(os.path.join(ROOT, src)):
-        rel = os.path.relpath(folder, os.path.join(ROOT, src))
+    for folder, _, files in os.walk(os.path.join(root, src)):
+        rel = os.path.relpath(folder, os.path.join(root, src))
         parts = () if rel == "." else tuple(rel.split(os.sep))
         for name in files:
             if not name.endswith(".rs"):
@@ -185,10 +191,11 @@ def code_lines(text):
     return sum(1 for line in text.split("\n") if line.strip() and not line.strip().startswith("//"))
 
 
-def main():
+def problems_in(root):
+    """What is wrong with the layout of the repository at `root`, one line each."""
     problems = []
-    for src in SOURCE_ROOTS:
-        modules = module_files(src)
+    for src in source_roots(root):
+        modules = module_files(root, src)
         edges_top = {}
         edges_folder = {}
         for here, file in modules.items():
@@ -225,15 +232,64 @@ def main():
                 where = "/".join((src,) + folder)
                 problems.append(f"{where}: files depend on each other: {' <-> '.join(cycle)}")
         for file in sorted(modules.values()):
-            rel = os.path.relpath(file, ROOT)
+            rel = os.path.relpath(file, root)
             count = code_lines(open(file, encoding="utf-8").read())
             if count > MAX_LINES and rel not in LONG_ALLOWED and not rel.endswith("/tests.rs"):
                 problems.append(f"{rel}: {count} lines of code (at most {MAX_LINES} besides its tests)")
+    return problems
+
+
+def self_test():
+    """The check on small made-up trees: each fault found, and a sound tree passed."""
+    import tempfile
+
+    def run(files):
+        with tempfile.TemporaryDirectory() as root:
+            for path, text in files.items():
+                os.makedirs(os.path.dirname(os.path.join(root, path)), exist_ok=True)
+                with open(os.path.join(root, path), "w", encoding="utf-8") as f:
+                    f.write(text)
+            return problems_in(root)
+
+    sound = {
+        "src/lib.rs": "pub mod a;\npub mod b;\n",
+        "src/a/mod.rs": "pub mod api;\n#[cfg(feature = \"ssr\")]\npub mod server;\n",
+        "src/a/api.rs": "use crate::a::server::x;\nuse crate::b::y;\n",
+        "src/a/server/mod.rs": "mod one;\nmod two;\npub use one::x;\n",
+        "src/a/server/one.rs": "use super::two::z;\npub fn x() {}\n#[cfg(test)]\nmod tests {\n    use super::*;\n}\n",
+        "src/a/server/two.rs": "pub fn z() {}\n",
+        "src/b.rs": "pub fn y() {}\n",
+    }
+    cases = {
+        "sound": (sound, []),
+        "top-level modules": ({**sound, "src/b.rs": "use crate::a::api;\npub fn y() {}\n"},
+                              ["src: top-level modules depend on each other: a <-> b"]),
+        "files of a folder": ({**sound, "src/a/server/two.rs": "use super::one::x;\npub fn z() {}\n"},
+                              ["src/a/server: files depend on each other: one <-> two"]),
+        "a subfolder and its parent": ({**sound, "src/a/server/two.rs": "use crate::a::api;\npub fn z() {}\n"},
+                                       ["src/a: files depend on each other: api <-> server"]),
+        "a long file": ({**sound, "src/b.rs": "pub fn y() {}\n" + "const C: u8 = 0;\n" * MAX_LINES},
+                        [f"src/b.rs: {MAX_LINES + 1} lines of code (at most {MAX_LINES} besides its tests)"]),
+    }
+    failed = [f"{name}: expected {want}, found {got}"
+              for name, (files, want) in cases.items() if (got := run(files)) != want]
+    for failure in failed:
+        print(f"self-test: {failure}")
+    if failed:
+        sys.exit(1)
+    print(f"layout self-test: {len(cases)} cases as expected")
+
+
+def main():
+    if "--self-test" in sys.argv:
+        self_test()
+    problems = problems_in(REPOSITORY)
     for problem in problems:
         print(problem)
     if problems:
         sys.exit(1)
-    print(f"layout: no import cycle in {', '.join(SOURCE_ROOTS)}; no file over {MAX_LINES} lines of code")
+    roots = ", ".join(source_roots(REPOSITORY))
+    print(f"layout: no import cycle in {roots}; no file over {MAX_LINES} lines of code")
 
 
 if __name__ == "__main__":
