@@ -5,11 +5,14 @@
 //! aliases, unknown fields ignored, enums open (unknown values kept as `Other`), money as
 //! decimals, timestamps in any of the forms the docs show. Merchant-internal fields (costs,
 //! margins, profitability, storage paths) are deliberately not modelled.
+//!
+//! Every model also serializes, in the schema's spelling, to JSON that decodes back to the same
+//! value: that is the form in which an [`crate::AnswerStore`] keeps answers.
 
 use std::fmt;
 
 use rust_decimal::Decimal;
-use serde::{de, Deserialize, Deserializer};
+use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 use time::{format_description::well_known::Rfc3339, Date, OffsetDateTime, PrimitiveDateTime};
 
 /// Declares a string enum whose unknown values decode as `Other(text)` instead of failing.
@@ -44,6 +47,12 @@ macro_rules! open_enum {
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
             }
         }
 
@@ -151,6 +160,14 @@ impl Timestamp {
     }
 }
 
+/// Kept as RFC 3339 text, which reads back as the same instant.
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let text = self.0.format(&Rfc3339).map_err(serde::ser::Error::custom)?;
+        s.serialize_str(&text)
+    }
+}
+
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let value = serde_json::Value::deserialize(d)?;
@@ -199,7 +216,7 @@ fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error>
     })
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Customer {
     pub customer_id: String,
@@ -230,7 +247,7 @@ fn default_customer_status() -> CustomerStatus {
     CustomerStatus::Active
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Order {
     pub order_id: String,
@@ -251,7 +268,7 @@ pub struct Order {
     pub tracking_number: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderCustomer {
     pub customer_id: String,
@@ -265,7 +282,7 @@ pub struct OrderCustomer {
     pub company: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderItem {
     #[serde(default)]
@@ -285,7 +302,7 @@ fn one() -> u32 {
     1
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Totals {
     #[serde(default)]
@@ -296,7 +313,7 @@ pub struct Totals {
     pub currency: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Rental {
     #[serde(alias = "subscriptionId")]
@@ -322,7 +339,7 @@ pub struct Rental {
     pub next_billing_date: Option<Timestamp>,
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Payment {
     pub payment_id: String,
@@ -350,7 +367,7 @@ impl Payment {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct File {
     pub file_id: String,
@@ -547,6 +564,54 @@ mod tests {
         assert_eq!(items[0].status, RentalStatus::EndedBuyout);
         assert!(!more);
         assert_eq!(cursor, None);
+    }
+
+    #[test]
+    fn every_kept_model_reads_back_as_itself() {
+        fn round_trip<T: Serialize + de::DeserializeOwned + PartialEq + fmt::Debug>(value: T) {
+            let text = serde_json::to_string(&value).unwrap();
+            assert_eq!(serde_json::from_str::<T>(&text).unwrap(), value, "{text}");
+        }
+        let file: File = serde_json::from_value(json!({
+            "fileId": "f1", "orderId": "o1", "fileType": "delivery_note", "fileName": "a.pdf",
+            "size": "12", "createdAt": 1736937000, "storagePath": "secret/a.pdf"
+        }))
+        .unwrap();
+        let kept = serde_json::to_string(&file).unwrap();
+        assert!(
+            !kept.contains("secret"),
+            "only modelled fields are kept: {kept}"
+        );
+        round_trip(file);
+        round_trip(
+            serde_json::from_value::<Order>(json!({
+                "orderId": "o1", "status": "fulfilled", "customer": {"customerId": "c1"},
+                "items": [{"name": "Laptop", "unitPrice": "59.90", "contractLength": 12}],
+                "totals": {"total": 59.9, "currency": "EUR"}, "createdAt": "2025-06-30"
+            }))
+            .unwrap(),
+        );
+        round_trip(
+            serde_json::from_value::<Customer>(json!({
+                "customerId": "c1", "email": "a@b.example", "status": "inactive",
+                "orderIds": ["o1"], "createdAt": {"_seconds": 1736937000}
+            }))
+            .unwrap(),
+        );
+        round_trip(
+            serde_json::from_value::<Payment>(json!({
+                "paymentId": "p1", "customerId": "c1", "amount": -5.5, "currency": "EUR",
+                "status": "refunded", "dueDate": "2025-01-15"
+            }))
+            .unwrap(),
+        );
+        round_trip(
+            serde_json::from_value::<Rental>(json!({
+                "subscriptionId": "s1", "customerId": "c1", "monthlyAmount": 59,
+                "status": "active", "startDate": "2025-01-15T10:30:00Z"
+            }))
+            .unwrap(),
+        );
     }
 
     #[test]
