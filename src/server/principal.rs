@@ -6,6 +6,8 @@ use axum::middleware::Next;
 use axum::response::Response;
 use tower_sessions::Session;
 
+use crate::base::server::answers::database_down;
+use crate::base::server::locale::request_locale;
 use crate::base::server::principal::Principal;
 use crate::base::server::session::{PENDING_KEY, PRINCIPAL_KEY};
 use crate::base::server::state::AppState;
@@ -47,7 +49,12 @@ pub async fn load_principal(
             }
         }
         Ok(None) => {}
-        Err(e) => tracing::warn!(error = %e, "cannot read the session"),
+        // The database is away: whoever this is, nothing can be shown or done for them now.
+        // They are told so, not asked to sign in; their session is untouched.
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the session: the database is unavailable");
+            return database_down(request_locale(request.headers()));
+        }
     }
     if let Ok(Some(pending)) = session.get::<PendingSignIn>(PENDING_KEY).await {
         request.extensions_mut().insert(pending);

@@ -21,7 +21,7 @@ use crate::app::{shell, App};
 use crate::base::server::answers::not_found;
 use crate::base::server::session::SqlSessionStore;
 use crate::base::server::state::AppState;
-use crate::base::server::{health, locale, security, telemetry};
+use crate::base::server::{health, hooks, locale, security, telemetry};
 use crate::documents::server::files;
 use crate::links::server as links;
 use crate::signin::server as signin;
@@ -138,6 +138,9 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
+        // FlexPortal's webhooks: server to server, no session.
+        .route("/hooks/flexportal", post(hooks::receive))
+        .route("/hooks/flexportal/{secret}", post(hooks::receive_in_path))
         .nest_service(&format!("/{}", options.site_pkg_dir), pkg)
         .route_service("/favicon.svg", favicon)
         .fallback_service(app)

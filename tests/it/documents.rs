@@ -41,7 +41,7 @@ fn config(sim: &RunningSim) -> ClientConfig {
         sim.tenant_id.clone(),
         SecretString::from(sim.api_key.clone()),
     );
-    config.requests_per_minute = 10_000;
+    config.allowance = flexportal::Allowance::per_minute(10_000);
     config.request_timeout = Duration::from_secs(10);
     config
 }
@@ -844,7 +844,9 @@ async fn upstream_500_429_and_hangs_are_unavailable() {
 async fn a_failing_upstream_serves_the_last_answer_marked_stale() {
     let sim = sim().await;
     let mut config = config(&sim);
-    config.cache_ttl = Duration::ZERO;
+    // Every read waits for FlexPortal; the kept answer serves only when it fails.
+    config.freshness = flexportal::Freshness::flat(Duration::ZERO);
+    config.stale_while_revalidate = false;
     config.max_retries = 0;
     let client = Client::new(config).unwrap();
     let fresh = documents(&client, &whole(BEN), query(&[])).await.unwrap();

@@ -8,10 +8,12 @@
 
 mod common;
 
+mod answers;
 mod cli;
 mod concurrency;
 mod documents;
 mod links;
+mod outage;
 mod page_cache;
 mod pages;
 mod panics;

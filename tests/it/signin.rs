@@ -278,7 +278,13 @@ async fn rate_limits_per_address_and_per_client() {
 
 #[tokio::test]
 async fn a_spent_request_budget_turns_sign_ins_away_instead_of_losing_the_mail() {
-    let app = TestApp::new(&[("FLEXPORTAL_RATE_LIMIT_PER_MIN", "2")]).await;
+    // The whole budget for sign-in lookups, none for background work (warm-ups).
+    let app = TestApp::new(&[
+        ("FLEXPORTAL_RATE_LIMIT_PER_MIN", "2"),
+        ("FOLIO_BUDGET_SIGNIN_PERCENT", "100"),
+        ("FOLIO_BUDGET_BACKGROUND_PERCENT", "0"),
+    ])
+    .await;
     let mut browser = Browser::new(&app);
     // Two lookups fill the budget for the next minute.
     request(&mut browser, BEN).await;

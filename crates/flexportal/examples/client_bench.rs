@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use flexportal::model::Order;
-use flexportal::{Client, ClientConfig};
+use flexportal::{Allowance, Client, ClientConfig, Freshness};
 use flexportal_sim::Sim;
 use secrecy::SecretString;
 
@@ -19,9 +19,11 @@ async fn main() {
     let sim = Sim::demo().spawn("127.0.0.1:0").await.expect("sim starts");
     let url = format!("{}/v1/orders/ord_10001", sim.base_url);
 
+    // Uncached: every read waits for FlexPortal (and keeps its answer, as every read does).
     let config = |ttl| ClientConfig {
-        requests_per_minute: u32::MAX,
-        cache_ttl: ttl,
+        allowance: Allowance::per_minute(u32::MAX),
+        freshness: Freshness::flat(ttl),
+        stale_while_revalidate: ttl > Duration::ZERO,
         ..ClientConfig::new(
             sim.base_url.clone(),
             sim.tenant_id.clone(),

@@ -1,6 +1,8 @@
-//! The per-minute request budget: a sliding window over the last minute's requests, shared by
-//! every caller of one client. Whatever the concurrency, no minute ever sees more requests than
-//! the budget allows.
+//! The request budget of one process: a sliding window over the last window's requests, with
+//! at most a share of it for background work and another for sign-in lookups. Whatever the
+//! concurrency, no window ever sees more requests than the budget allows. Several instances
+//! share one budget through an [`crate::AnswerStore`] that keeps it in their database; this
+//! is the budget of [`crate::MemoryStore`].
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -8,95 +10,152 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::error::Error;
+/// Who a request to FlexPortal is for, which decides the share of the budget it may use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Priority {
+    /// A reader with no answer at hand, waiting for this one: may use the whole budget.
+    Reader,
+    /// A sign-in lookup: at most [`Shares::sign_in`] of any window.
+    SignIn,
+    /// Work nobody waits for (refreshes behind readers, warm-ups, webhook refreshes): at most
+    /// [`Shares::background`] of any window.
+    Background,
+}
 
-/// A request's place in the budget is freed a minute after it was sent, plus a margin: a
-/// request takes a moment to arrive, and an upstream that counts arrivals in its own minute
-/// must never see more than the budget, however the delays of two requests differ.
-const WINDOW: Duration = Duration::from_secs(61);
+impl Priority {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Reader => "reader",
+            Priority::SignIn => "sign_in",
+            Priority::Background => "background",
+        }
+    }
+}
+
+/// How the budget is split, in percent of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shares {
+    pub background: u32,
+    pub sign_in: u32,
+}
+
+impl Default for Shares {
+    fn default() -> Self {
+        Self {
+            background: 30,
+            sign_in: 20,
+        }
+    }
+}
+
+/// The budget's numbers: requests per window, the window, and the shares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Allowance {
+    pub limit: u32,
+    pub window: Duration,
+    pub shares: Shares,
+}
+
+impl Allowance {
+    /// A request's place in the budget is freed a minute after it was sent, plus a margin: a
+    /// request takes a moment to arrive, and an upstream that counts arrivals in its own minute
+    /// must never see more than the budget, however the delays of two requests differ.
+    pub const WINDOW: Duration = Duration::from_secs(61);
+
+    pub fn per_minute(limit: u32) -> Self {
+        Self {
+            limit: limit.max(1),
+            window: Self::WINDOW,
+            shares: Shares::default(),
+        }
+    }
+
+    /// Most requests of `priority` in one window: its share of the limit, rounded down but at
+    /// least one, so that a tiny budget still lets every kind of work through; none for a
+    /// share of 0 %.
+    pub fn cap(&self, priority: Priority) -> u32 {
+        let share = match priority {
+            Priority::Reader => return self.limit,
+            Priority::SignIn => self.shares.sign_in,
+            Priority::Background => self.shares.background,
+        };
+        if share == 0 {
+            return 0;
+        }
+        let share = u64::from(share.min(100));
+        u32::try_from(u64::from(self.limit) * share / 100)
+            .unwrap_or(u32::MAX)
+            .max(1)
+    }
+}
 
 #[derive(Debug)]
 pub(crate) struct Budget {
-    limit: usize,
-    window: Duration,
+    allowance: Allowance,
     state: Mutex<State>,
 }
 
 #[derive(Debug, Default)]
 struct State {
-    /// When each request of the last minute was sent, oldest first.
-    sent: VecDeque<Instant>,
+    /// When each request of the window was sent and for whom, oldest first.
+    sent: VecDeque<(Instant, Priority)>,
     /// Set when FlexPortal answered 429: nobody sends before then.
     paused_until: Option<Instant>,
 }
 
 impl Budget {
-    pub fn new(per_minute: u32) -> Self {
-        Self::with_window(per_minute, WINDOW)
-    }
-
-    fn with_window(limit: u32, window: Duration) -> Self {
+    pub fn new(allowance: Allowance) -> Self {
         Self {
-            limit: limit.max(1) as usize,
-            window,
+            allowance,
             state: Mutex::new(State::default()),
         }
     }
 
-    /// Takes one request from the budget, waiting for room up to `max_wait`. If the wait
-    /// would be longer, fails at once with the time after which room will be free.
-    pub async fn acquire(&self, max_wait: Duration) -> Result<(), Error> {
-        let deadline = Instant::now() + max_wait;
-        loop {
-            let ready_at = {
-                let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-                let now = Instant::now();
-                while state
-                    .sent
-                    .front()
-                    .is_some_and(|t| now.duration_since(*t) >= self.window)
-                {
-                    state.sent.pop_front();
-                }
-                let paused = state.paused_until.filter(|until| *until > now);
-                match (paused, state.sent.len() < self.limit) {
-                    (None, true) => {
-                        state.sent.push_back(now);
-                        return Ok(());
-                    }
-                    (Some(until), _) => until,
-                    (None, false) => state.sent[0] + self.window,
-                }
-            };
-            if ready_at > deadline {
-                return Err(Error::BudgetExhausted {
-                    retry_after: ready_at.saturating_duration_since(Instant::now()),
-                });
-            }
-            tokio::time::sleep_until(ready_at).await;
-        }
+    /// Takes one request from the budget for `priority` if there is room now; otherwise says
+    /// when there may be.
+    pub fn try_take(&self, priority: Priority) -> Result<(), Instant> {
+        self.check(priority, true)
     }
 
-    /// How long a request taken now would wait for room: zero when there is room.
-    pub fn wait_for_room(&self) -> Duration {
+    /// When there is room for `priority`: `Ok` now, or the time there may be.
+    pub fn room(&self, priority: Priority) -> Result<(), Instant> {
+        self.check(priority, false)
+    }
+
+    fn check(&self, priority: Priority, take: bool) -> Result<(), Instant> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
+        let window = self.allowance.window;
         while state
             .sent
             .front()
-            .is_some_and(|t| now.duration_since(*t) >= self.window)
+            .is_some_and(|(t, _)| now.duration_since(*t) >= window)
         {
             state.sent.pop_front();
         }
-        let paused = state
-            .paused_until
-            .map_or(Duration::ZERO, |until| until.saturating_duration_since(now));
-        let full = if state.sent.len() < self.limit {
-            Duration::ZERO
-        } else {
-            (state.sent[0] + self.window).saturating_duration_since(now)
-        };
-        paused.max(full)
+        if let Some(until) = state.paused_until.filter(|until| *until > now) {
+            return Err(until);
+        }
+        let limit = self.allowance.limit as usize;
+        if state.sent.len() >= limit {
+            return Err(state.sent[0].0 + window);
+        }
+        if priority != Priority::Reader {
+            let cap = self.allowance.cap(priority) as usize;
+            if cap == 0 {
+                return Err(now + window);
+            }
+            let mut own = state.sent.iter().filter(|(_, p)| *p == priority);
+            if let Some((oldest, _)) = own.clone().next() {
+                if own.nth(cap - 1).is_some() {
+                    return Err(*oldest + window);
+                }
+            }
+        }
+        if take {
+            state.sent.push_back((now, priority));
+        }
+        Ok(())
     }
 
     /// FlexPortal said 429: hold every request back for `wait`.
@@ -116,72 +175,72 @@ mod tests {
     // A short window keeps the tests quick; the rule is the same at any scale.
     const TEST_WINDOW: Duration = Duration::from_millis(200);
 
-    #[tokio::test]
-    async fn tells_how_long_until_there_is_room() {
-        let budget = Budget::with_window(2, TEST_WINDOW);
-        assert_eq!(budget.wait_for_room(), Duration::ZERO);
-        budget.acquire(Duration::ZERO).await.unwrap();
-        assert_eq!(budget.wait_for_room(), Duration::ZERO);
-        budget.acquire(Duration::ZERO).await.unwrap();
-        let wait = budget.wait_for_room();
+    fn budget(limit: u32) -> Budget {
+        Budget::new(Allowance {
+            limit,
+            window: TEST_WINDOW,
+            shares: Shares::default(),
+        })
+    }
+
+    #[test]
+    fn tells_when_there_is_room_again() {
+        let budget = budget(2);
+        budget.try_take(Priority::Reader).unwrap();
+        budget.try_take(Priority::Reader).unwrap();
+        let ready = budget.try_take(Priority::Reader).unwrap_err();
+        let wait = ready.saturating_duration_since(Instant::now());
         assert!(wait > Duration::ZERO && wait <= TEST_WINDOW, "{wait:?}");
         budget.pause_for(TEST_WINDOW * 5);
-        assert!(budget.wait_for_room() > TEST_WINDOW * 4);
+        let ready = budget.try_take(Priority::Reader).unwrap_err();
+        assert!(ready.saturating_duration_since(Instant::now()) > TEST_WINDOW * 4);
+    }
+
+    #[test]
+    fn background_and_sign_in_keep_to_their_shares_and_readers_get_the_rest() {
+        let budget = budget(10);
+        let taken = |p| (0..20).filter(|_| budget.try_take(p).is_ok()).count();
+        assert_eq!(taken(Priority::Background), 3, "30 % of 10");
+        assert_eq!(taken(Priority::SignIn), 2, "20 % of 10");
+        assert_eq!(taken(Priority::Reader), 5, "the rest");
+        assert!(budget.try_take(Priority::Background).is_err());
+    }
+
+    #[test]
+    fn shares_never_round_to_nothing() {
+        let a = Allowance::per_minute(2);
+        assert_eq!(a.cap(Priority::Background), 1);
+        assert_eq!(a.cap(Priority::SignIn), 1);
+        assert_eq!(a.cap(Priority::Reader), 2);
     }
 
     #[tokio::test]
     async fn never_more_than_the_budget_in_any_window() {
-        let budget = std::sync::Arc::new(Budget::with_window(5, TEST_WINDOW));
+        let budget = budget(5);
         let start = Instant::now();
-        let mut tasks = Vec::new();
-        for _ in 0..12 {
-            let budget = budget.clone();
-            tasks.push(tokio::spawn(async move {
-                budget.acquire(Duration::from_secs(5)).await.unwrap();
-                Instant::now().duration_since(start)
-            }));
-        }
         let mut times = Vec::new();
-        for task in tasks {
-            times.push(task.await.unwrap());
+        while times.len() < 12 {
+            match budget.try_take(Priority::Reader) {
+                Ok(()) => times.push(start.elapsed()),
+                Err(at) => tokio::time::sleep_until(at).await,
+            }
         }
-        times.sort();
         for t in &times {
             let in_window = times
                 .iter()
                 .filter(|u| **u >= *t && **u < *t + TEST_WINDOW)
                 .count();
-            assert!(
-                in_window <= 5,
-                "{in_window} requests in the window from {t:?}"
-            );
+            assert!(in_window <= 5, "{in_window} in the window from {t:?}");
         }
         assert!(times[4] < TEST_WINDOW, "the first five go at once");
         assert!(times[5] >= TEST_WINDOW, "the sixth waits for the window");
-        assert!(times[10] >= TEST_WINDOW * 2);
     }
 
-    #[tokio::test]
-    async fn a_long_wait_fails_fast_with_the_time_to_wait() {
-        let budget = Budget::new(1);
-        budget.acquire(Duration::ZERO).await.unwrap();
-        let started = Instant::now();
-        let err = budget.acquire(Duration::from_secs(1)).await.unwrap_err();
-        assert!(started.elapsed() < Duration::from_millis(100));
-        let wait = err.retry_after().unwrap();
-        assert!(wait > Duration::from_secs(59) && wait <= WINDOW, "{wait:?}");
-    }
-
-    #[tokio::test]
-    async fn a_pause_holds_everyone_back() {
-        let budget = Budget::new(100);
+    #[test]
+    fn a_pause_holds_everyone_back() {
+        let budget = budget(100);
         budget.pause_for(Duration::from_millis(150));
-        let start = Instant::now();
-        budget.acquire(Duration::from_secs(10)).await.unwrap();
-        assert!(start.elapsed() >= Duration::from_millis(150));
-        assert!(
-            budget.acquire(Duration::ZERO).await.is_ok(),
-            "the pause is over"
-        );
+        assert!(budget.try_take(Priority::Reader).is_err());
+        assert!(budget.try_take(Priority::Background).is_err());
     }
 }

@@ -1,4 +1,5 @@
-//! The client: one pooled HTTP client, the budget, the cache, retries and pagination.
+//! The client: one pooled HTTP client, the questions it asks, retries and pagination. How
+//! answers are kept and refreshed is in `reads`.
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -12,14 +13,15 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::time::Instant;
 
-use crate::budget::Budget;
+use crate::answers::{Ask, FilesHint, Freshness};
+use crate::budget::{Allowance, Priority};
 use crate::cache::{AnswerLog, Cache, Fetched};
 use crate::error::Error;
 use crate::metrics::{Metrics, MetricsSnapshot};
 use crate::model::{
-    CursorPage, Customer, CustomersPage, ErrorBody, File, FilesPage, Order, OrdersPage, Payment,
-    PaymentsPage, Rental, RentalsPage, SignedUrl,
+    CursorPage, Customer, ErrorBody, File, FilesPage, Order, Payment, Rental, SignedUrl,
 };
+use crate::store::{AnswerStore, MemoryStore};
 
 /// How a client talks to one tenant.
 #[derive(Clone, Debug)]
@@ -30,20 +32,26 @@ pub struct ClientConfig {
     pub path_prefix: String,
     pub tenant_id: String,
     pub api_key: SecretString,
-    /// Requests a minute for the whole process (Starter tier: 100).
-    pub requests_per_minute: u32,
-    /// How long a read stays fresh.
-    pub cache_ttl: Duration,
-    /// How long past freshness a read may still be served, marked stale, when FlexPortal fails.
-    pub keep_stale_for: Duration,
-    /// Most reads kept.
+    /// The tenant's request budget (Starter tier: 100 a minute) and its shares. With a shared
+    /// store, every instance shares it.
+    pub allowance: Allowance,
+    /// How long answers stay fresh.
+    pub freshness: Freshness,
+    /// True: a read whose answer is past its freshness gets it at once and one refresh runs
+    /// behind it. False: the reader waits for the refresh (and gets the old answer, marked
+    /// stale, only when FlexPortal fails).
+    pub stale_while_revalidate: bool,
+    /// Most answers kept in memory.
     pub cache_entries: usize,
+    /// How often the changes other instances made to the shared store are applied here.
+    pub sync_every: Duration,
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
     /// Retries after the first attempt, for reads and requests safe to repeat.
     pub max_retries: u32,
-    /// The longest a request waits for room in the budget or for a retry; beyond that it fails
-    /// at once so the page can answer (with stale data or a clear "try again").
+    /// The longest a reader's request waits for room in the budget or for a retry; beyond
+    /// that it fails at once so the page can answer (with a kept answer or a clear "try
+    /// again"). Background work waits up to four times as long.
     pub max_wait: Duration,
     /// Most pages followed in one list.
     pub max_pages: usize,
@@ -60,10 +68,11 @@ impl ClientConfig {
             path_prefix: "/v1".to_owned(),
             tenant_id: tenant_id.into(),
             api_key,
-            requests_per_minute: 100,
-            cache_ttl: Duration::from_secs(60),
-            keep_stale_for: Duration::from_secs(60 * 60),
+            allowance: Allowance::per_minute(100),
+            freshness: Freshness::default(),
+            stale_while_revalidate: true,
             cache_entries: 10_000,
+            sync_every: Duration::from_secs(1),
             connect_timeout: Duration::from_secs(3),
             request_timeout: Duration::from_secs(10),
             max_retries: 2,
@@ -81,27 +90,32 @@ pub enum FileAction {
     Download,
 }
 
-/// The FlexPortal client. Cheap to clone; clones share the connection pool, budget, cache and
-/// counters.
+/// The FlexPortal client. Cheap to clone; clones share the connection pool, the store, the
+/// cache and the counters.
 #[derive(Clone)]
 pub struct Client {
-    inner: Arc<Inner>,
-    /// Where this handle notes the cached answers it reads, if anywhere (see
-    /// [`Client::logging_to`]).
-    log: Option<Arc<AnswerLog>>,
+    pub(crate) inner: Arc<Inner>,
+    /// Where this handle notes the answers it reads, if anywhere (see [`Client::logging_to`]).
+    pub(crate) log: Option<Arc<AnswerLog>>,
+    /// Whom this handle's requests are for.
+    pub(crate) priority: Priority,
 }
 
-struct Inner {
+pub(crate) struct Inner {
     http: reqwest::Client,
-    config: ClientConfig,
-    budget: Budget,
-    cache: Cache,
-    metrics: Metrics,
+    pub(crate) config: ClientConfig,
+    pub(crate) store: Arc<dyn AnswerStore>,
+    pub(crate) cache: Cache,
+    pub(crate) metrics: Metrics,
+    /// Names this process as a lease holder.
+    pub(crate) instance: String,
+    /// Until when the budget refused each priority last: what [`Client::budget_wait`] tells.
+    pub(crate) refused_until: Mutex<HashMap<Priority, Instant>>,
     signed: Mutex<HashMap<(String, FileAction), (SignedUrl, Instant)>>,
-    customer_watch: OnceLock<CustomerWatch>,
+    pub(crate) customer_watch: OnceLock<CustomerWatch>,
 }
 
-/// Called with every customer record fetched from FlexPortal (not with cached copies), before
+/// Called with every customer record fetched from FlexPortal (not with kept copies), before
 /// any reader gets it: see [`Client::watch_customers`].
 pub type CustomerWatch =
     Arc<dyn Fn(Arc<Customer>) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
@@ -114,7 +128,15 @@ const SIGNED_URLS_KEPT: usize = 10_000;
 const PAGE_SIZE: usize = 100;
 
 impl Client {
+    /// A client whose answers and budget live in this process only.
     pub fn new(config: ClientConfig) -> Result<Self, Error> {
+        let store = Arc::new(MemoryStore::new(config.allowance));
+        Self::with_store(config, store)
+    }
+
+    /// A client that keeps its answers and its budget in `store`. With a shared store, it
+    /// follows the changes other instances make (which needs a Tokio runtime).
+    pub fn with_store(config: ClientConfig, store: Arc<dyn AnswerStore>) -> Result<Self, Error> {
         let http = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)
@@ -124,48 +146,80 @@ impl Client {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::Unreachable(e.to_string()))?;
-        Ok(Self {
+        let client = Self {
             inner: Arc::new(Inner {
                 http,
-                budget: Budget::new(config.requests_per_minute),
-                cache: Cache::new(
-                    config.cache_ttl,
-                    config.keep_stale_for,
-                    config.cache_entries,
-                ),
+                cache: Cache::new(config.cache_entries),
+                store,
                 metrics: Metrics::default(),
+                instance: format!("{:016x}", fastrand::u64(..)),
+                refused_until: Mutex::default(),
                 signed: Mutex::new(HashMap::new()),
                 customer_watch: OnceLock::new(),
                 config,
             }),
             log: None,
-        })
+            priority: Priority::Reader,
+        };
+        if client.inner.store.shared() {
+            client.follow_changes();
+        }
+        Ok(client)
     }
 
-    /// A handle on the same client that notes in `log` every cached answer it reads, so that
-    /// what is made from them can be kept exactly as long as they stay current
+    /// A handle on the same client that notes in `log` every answer it reads, so that what is
+    /// made from them can be kept exactly as long as they stay current
     /// ([`Client::answers_current`]).
     pub fn logging_to(&self, log: Arc<AnswerLog>) -> Self {
         Self {
-            inner: self.inner.clone(),
             log: Some(log),
+            ..self.clone()
         }
     }
 
-    /// True while every answer in `log` is still the cache's fresh answer and none was an old
-    /// one served because FlexPortal failed. False once any has aged past the cache's
-    /// freshness or been fetched again: what was made from them may be out of date.
+    /// A handle on the same client whose requests count as `priority`'s in the budget.
+    pub fn with_priority(&self, priority: Priority) -> Self {
+        Self {
+            priority,
+            ..self.clone()
+        }
+    }
+
+    /// True while every answer in `log` is still the newest under its key and none read fresh
+    /// has aged past its freshness: what was made from them is what would be made now. When
+    /// some are past their freshness, starts their refreshes behind.
     pub fn answers_current(&self, log: &AnswerLog) -> bool {
-        self.inner.cache.all_current(log)
+        if self.inner.config.stale_while_revalidate {
+            for key in log.past_fresh() {
+                if let Some(ask) = Ask::parse(&key) {
+                    self.refresh_behind(ask);
+                }
+            }
+        }
+        log.all_current()
     }
 
     pub fn metrics(&self) -> MetricsSnapshot {
-        self.inner.metrics.snapshot()
+        self.inner.metrics.snapshot(self.inner.cache.refreshing())
     }
 
-    /// How long a request sent now would wait for room in the budget: zero when there is room.
-    pub fn budget_wait(&self) -> Duration {
-        self.inner.budget.wait_for_room()
+    /// How long a request of this handle's priority sent now would wait for room in the
+    /// tenant's budget: zero when there is room. Asks the store; when it cannot tell, what
+    /// this process last learned.
+    pub async fn budget_wait(&self) -> Duration {
+        let now = crate::clock::now_ms();
+        match self.inner.store.room(self.priority, now).await {
+            Ok(ready) => Duration::from_millis(u64::try_from(ready - now).unwrap_or(0)),
+            Err(_) => self
+                .inner
+                .refused_until
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&self.priority)
+                .map_or(Duration::ZERO, |until| {
+                    until.saturating_duration_since(Instant::now())
+                }),
+        }
     }
 
     pub fn tenant_id(&self) -> &str {
@@ -192,31 +246,13 @@ impl Client {
     /// pages. The upstream's match is "exact"; whether it ignores case is not documented, so
     /// callers compare the answers' emails themselves.
     pub async fn customers_by_email(&self, email: &str) -> Result<Fetched<Vec<Customer>>, Error> {
-        self.cached_list::<CustomersPage>("/customers", vec![("email", email.to_owned())])
+        self.answer(Ask::CustomersByEmail(email.to_owned()), None)
             .await
     }
 
     /// `GET /v1/customers/{id}`.
     pub async fn customer(&self, customer_id: &str) -> Result<Fetched<Customer>, Error> {
-        let path = format!("/customers/{}", segment(customer_id));
-        let key = cache_key(&path, &[]);
-        let this = self.clone();
-        self.inner
-            .cache
-            .get_or_fetch(
-                key,
-                &self.inner.metrics,
-                self.log.as_deref(),
-                move || async move {
-                    let customer: Customer = this.request(Method::GET, &path, &[], None).await?;
-                    if let Some(watch) = this.inner.customer_watch.get() {
-                        let customer = Arc::new(customer);
-                        watch(customer.clone()).await;
-                        return Ok(Arc::unwrap_or_clone(customer));
-                    }
-                    Ok(customer)
-                },
-            )
+        self.answer(Ask::Customer(customer_id.to_owned()), None)
             .await
     }
 
@@ -233,15 +269,14 @@ impl Client {
         &self,
         customer_id: &str,
     ) -> Result<Fetched<Vec<Order>>, Error> {
-        self.cached_list::<OrdersPage>("/orders", vec![("customerId", customer_id.to_owned())])
+        self.answer(Ask::OrdersOf(customer_id.to_owned()), None)
             .await
     }
 
     /// `GET /v1/orders/{id}`. FlexPortal does not check who asks: compare the order's
     /// customer yourself.
     pub async fn order(&self, order_id: &str) -> Result<Fetched<Order>, Error> {
-        self.cached_get(&format!("/orders/{}", segment(order_id)), vec![])
-            .await
+        self.answer(Ask::Order(order_id.to_owned()), None).await
     }
 
     /// `GET /v1/subscriptions?customerId=`, all pages.
@@ -249,11 +284,8 @@ impl Client {
         &self,
         customer_id: &str,
     ) -> Result<Fetched<Vec<Rental>>, Error> {
-        self.cached_list::<RentalsPage>(
-            "/subscriptions",
-            vec![("customerId", customer_id.to_owned())],
-        )
-        .await
+        self.answer(Ask::RentalsOf(customer_id.to_owned()), None)
+            .await
     }
 
     /// `GET /v1/payments?customerId=`, all pages.
@@ -261,48 +293,29 @@ impl Client {
         &self,
         customer_id: &str,
     ) -> Result<Fetched<Vec<Payment>>, Error> {
-        self.cached_list::<PaymentsPage>("/payments", vec![("customerId", customer_id.to_owned())])
+        self.answer(Ask::PaymentsOf(customer_id.to_owned()), None)
             .await
     }
 
     /// `GET /v1/files?orderId=`: the order's files, following `offset` while pages come back
     /// full. The upstream may ignore filters; callers must still check each file's `orderId`.
-    pub async fn files_of_order(&self, order_id: &str) -> Result<Fetched<Vec<File>>, Error> {
-        let key = cache_key("/files", &[("orderId", order_id.to_owned())]);
-        let this = self.clone();
-        let order_id = order_id.to_owned();
-        self.inner
-            .cache
-            .get_or_fetch(
-                key,
-                &self.inner.metrics,
-                self.log.as_deref(),
-                move || async move { this.fetch_files_of_order(&order_id).await },
-            )
-            .await
-    }
-
-    /// Forgets the cached order list of a customer and the file lists of the given orders,
-    /// so that their next reads ask FlexPortal again. Pages made from them stop being current.
-    pub fn forget_order_lists<'a>(
+    /// `hint` names the order's customer and status: the answer goes with that customer, and
+    /// its freshness follows the status.
+    pub async fn files_of_order(
         &self,
-        customer_id: &str,
-        order_ids: impl IntoIterator<Item = &'a str>,
-    ) {
-        let cache = &self.inner.cache;
-        cache.invalidate(&cache_key(
-            "/orders",
-            &[("customerId", customer_id.to_owned())],
-        ));
-        for order_id in order_ids {
-            cache.invalidate(&cache_key("/files", &[("orderId", order_id.to_owned())]));
-        }
+        order_id: &str,
+        hint: FilesHint<'_>,
+    ) -> Result<Fetched<Vec<File>>, Error> {
+        self.answer(Ask::FilesOf(order_id.to_owned()), Some(hint))
+            .await
     }
 
-    /// `GET /v1/files/{id}`: metadata only.
+    /// `GET /v1/files/{id}`: metadata only, asked anew each time (it is asked rarely, for
+    /// files a kept list does not hold).
     pub async fn file(&self, file_id: &str) -> Result<Fetched<File>, Error> {
-        self.cached_get(&format!("/files/{}", segment(file_id)), vec![])
-            .await
+        let path = format!("/files/{}", segment(file_id));
+        let file: File = self.request(Method::GET, &path, &[], None).await?;
+        Ok(Fetched::made(file))
     }
 
     /// `POST /v1/files/url`: a signed address of the file's bytes, valid for
@@ -368,53 +381,9 @@ impl Client {
             .await
     }
 
-    async fn cached_get<T>(
-        &self,
-        path: &str,
-        query: Vec<(&'static str, String)>,
-    ) -> Result<Fetched<T>, Error>
-    where
-        T: DeserializeOwned + Send + Sync + 'static,
-    {
-        let key = cache_key(path, &query);
-        let this = self.clone();
-        let path = path.to_owned();
-        self.inner
-            .cache
-            .get_or_fetch(
-                key,
-                &self.inner.metrics,
-                self.log.as_deref(),
-                move || async move { this.request(Method::GET, &path, &query, None).await },
-            )
-            .await
-    }
-
-    async fn cached_list<P>(
-        &self,
-        path: &'static str,
-        query: Vec<(&'static str, String)>,
-    ) -> Result<Fetched<Vec<P::Item>>, Error>
-    where
-        P: CursorPage + Send + 'static,
-        P::Item: Send + Sync + 'static,
-    {
-        let key = cache_key(path, &query);
-        let this = self.clone();
-        self.inner
-            .cache
-            .get_or_fetch(
-                key,
-                &self.inner.metrics,
-                self.log.as_deref(),
-                move || async move { this.fetch_all_pages::<P>(path, query).await },
-            )
-            .await
-    }
-
     /// Follows `nextCursor` while `hasMore`, up to the page cap, and stops if a cursor comes
     /// back a second time (an upstream that ignores `startAfter` would loop forever).
-    async fn fetch_all_pages<P: CursorPage>(
+    pub(crate) async fn fetch_all_pages<P: CursorPage>(
         &self,
         path: &str,
         query: Vec<(&'static str, String)>,
@@ -453,7 +422,7 @@ impl Client {
     /// The files list has no cursor: it pages by `offset` (not a declared parameter). Asks
     /// for the next page only while pages come back full, and stops when the upstream
     /// ignores `offset` (the same first file twice).
-    async fn fetch_files_of_order(&self, order_id: &str) -> Result<Vec<File>, Error> {
+    pub(crate) async fn fetch_files_of_order(&self, order_id: &str) -> Result<Vec<File>, Error> {
         let mut files: Vec<File> = Vec::new();
         let mut seen_ids = HashSet::new();
         let mut first_ids = HashSet::new();
@@ -487,7 +456,7 @@ impl Client {
     }
 
     /// One request with the budget, retries and error mapping.
-    async fn request<T: DeserializeOwned>(
+    pub(crate) async fn request<T: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,
@@ -502,7 +471,7 @@ impl Client {
         );
         let mut attempt = 0;
         loop {
-            inner.budget.acquire(inner.config.max_wait).await?;
+            self.acquire().await?;
             Metrics::bump(&inner.metrics.upstream_requests);
             let mut request = inner
                 .http
@@ -527,15 +496,12 @@ impl Client {
             };
             if let Error::RateLimited { retry_after } = &error {
                 Metrics::bump(&inner.metrics.rate_limited);
-                inner
-                    .budget
-                    .pause_for(retry_after.unwrap_or(Duration::from_secs(1)));
+                self.pause(retry_after.unwrap_or(Duration::from_secs(1)))
+                    .await;
             }
             let delay = retry_delay(&error, attempt);
             match delay {
-                Some(delay)
-                    if attempt < inner.config.max_retries && delay <= inner.config.max_wait =>
-                {
+                Some(delay) if attempt < inner.config.max_retries && delay <= self.max_wait() => {
                     attempt += 1;
                     Metrics::bump(&inner.metrics.retries);
                     tracing::debug!(%endpoint, attempt, ?delay, %error, "retrying");
@@ -633,7 +599,7 @@ fn without_url(error: &reqwest::Error) -> String {
 
 /// An id as one path segment: ids are opaque, so anything but unreserved characters is
 /// percent-encoded and a forged id cannot reach another path.
-fn segment(id: &str) -> String {
+pub(crate) fn segment(id: &str) -> String {
     let mut out = String::with_capacity(id.len());
     for byte in id.bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
@@ -643,17 +609,6 @@ fn segment(id: &str) -> String {
         }
     }
     out
-}
-
-fn cache_key(path: &str, query: &[(&'static str, String)]) -> String {
-    let mut key = path.to_owned();
-    for (name, value) in query {
-        key.push('\u{1f}');
-        key.push_str(name);
-        key.push('=');
-        key.push_str(value);
-    }
-    key
 }
 
 #[cfg(test)]

@@ -6,21 +6,31 @@
 //!   fields, keep unknown enum values as `Other`, and only model what a portal may show:
 //!   merchant-internal fields (costs, margins, storage paths) are never even decoded.
 //! - **Typed errors** by status, with the path of an undecodable field.
-//! - **The budget is a hard limit**: a sliding one-minute window shared by every caller of one
-//!   [`Client`], paused when the upstream answers 429.
-//! - **Cache, coalescing, stale answers**: reads are cached per endpoint and parameters; identical
-//!   concurrent reads make one upstream call; when the upstream fails, the last good answer is
-//!   served and marked stale.
+//! - **Answers kept in two tiers**: decoded in memory for the hot path, and in an
+//!   [`AnswerStore`] behind it (Folio's database, shared by every instance). Identical
+//!   concurrent reads make one upstream call. A read with a kept answer never waits for
+//!   FlexPortal: past its [`Freshness`], the answer is served at once and one refresh runs
+//!   behind it, across all instances (a lease in the store).
+//! - **The budget is a hard limit**, kept in the store so that every instance shares it, with
+//!   shares for background work and sign-in lookups ([`Priority`]); paused for everyone when
+//!   the upstream answers 429.
 //! - **Bounded retries with jitter** for reads on 429, 5xx and connection errors.
 
+mod answers;
 mod budget;
 mod cache;
 mod client;
+pub mod clock;
 mod error;
 mod metrics;
 pub mod model;
+mod reads;
+mod store;
 
+pub use answers::{Ask, FilesHint, Freshness};
+pub use budget::{Allowance, Priority, Shares};
 pub use cache::{AnswerLog, Fetched};
 pub use client::{Client, ClientConfig, CustomerWatch, FileAction};
 pub use error::Error;
 pub use metrics::MetricsSnapshot;
+pub use store::{AnswerStore, Change, MemoryStore, StoreError, StoredAnswer};

@@ -13,6 +13,12 @@ pub(crate) struct Metrics {
     pub rate_limited: AtomicU64,
     pub retries: AtomicU64,
     pub failures: AtomicU64,
+    pub store_loads: AtomicU64,
+    pub refreshes: AtomicU64,
+    pub refresh_failures: AtomicU64,
+    pub granted_reader: AtomicU64,
+    pub granted_sign_in: AtomicU64,
+    pub granted_background: AtomicU64,
 }
 
 /// A copy of the counters at one moment.
@@ -34,6 +40,18 @@ pub struct MetricsSnapshot {
     pub retries: u64,
     /// Requests that failed for good.
     pub failures: u64,
+    /// Reads answered from the shared store (not memory, not FlexPortal).
+    pub store_loads: u64,
+    /// Answers refreshed behind their readers.
+    pub refreshes: u64,
+    /// Refreshes behind readers that FlexPortal failed.
+    pub refresh_failures: u64,
+    /// Refreshes running in this process now.
+    pub refreshing: u64,
+    /// Requests granted by the budget, by whom they were for.
+    pub granted_reader: u64,
+    pub granted_sign_in: u64,
+    pub granted_background: u64,
 }
 
 impl Metrics {
@@ -41,7 +59,7 @@ impl Metrics {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub fn snapshot(&self) -> MetricsSnapshot {
+    pub fn snapshot(&self, refreshing: usize) -> MetricsSnapshot {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         MetricsSnapshot {
             upstream_requests: get(&self.upstream_requests),
@@ -52,6 +70,13 @@ impl Metrics {
             rate_limited: get(&self.rate_limited),
             retries: get(&self.retries),
             failures: get(&self.failures),
+            store_loads: get(&self.store_loads),
+            refreshes: get(&self.refreshes),
+            refresh_failures: get(&self.refresh_failures),
+            refreshing: refreshing as u64,
+            granted_reader: get(&self.granted_reader),
+            granted_sign_in: get(&self.granted_sign_in),
+            granted_background: get(&self.granted_background),
         }
     }
 }

@@ -5,11 +5,19 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use flexportal::model::{FileType, OrderStatus};
-use flexportal::{Client, ClientConfig, Error, FileAction};
+use flexportal::{
+    Allowance, Client, ClientConfig, Error, FileAction, FilesHint, Freshness, MemoryStore,
+};
 use flexportal_sim::{RunningSim, Sim};
 use secrecy::SecretString;
 
 const BUSINESS: &str = "dana.fischer@example.com";
+
+/// What callers tell of an order whose files they ask for; these tests read any order.
+const HINT: FilesHint<'static> = FilesHint {
+    customer_id: "cust_0001",
+    status: &OrderStatus::Fulfilled,
+};
 
 async fn sim() -> RunningSim {
     Sim::demo().spawn("127.0.0.1:0").await.expect("sim starts")
@@ -102,7 +110,7 @@ async fn files_page_by_offset_past_100() {
     let sim = sim().await;
     let client = client(&sim);
     // ord_10019 holds 149 files: two pages.
-    let files = client.files_of_order("ord_10019").await.unwrap();
+    let files = client.files_of_order("ord_10019", HINT).await.unwrap();
     assert_eq!(files.value.len(), 149);
     assert!(files
         .value
@@ -121,7 +129,7 @@ async fn a_files_list_that_ignores_offset_stops() {
     let sim = sim().await;
     sim.faults.set_ignore_files_offset(true);
     let client = client(&sim);
-    let files = client.files_of_order("ord_10019").await.unwrap();
+    let files = client.files_of_order("ord_10019", HINT).await.unwrap();
     assert_eq!(files.value.len(), 100, "the first page, once");
     assert_eq!(sim.counters.get("GET /v1/files"), 2);
 }
@@ -135,7 +143,7 @@ async fn every_file_type_decodes_and_unknown_types_are_kept() {
     let mut types = std::collections::BTreeSet::new();
     for order in orders.value.iter() {
         for file in client
-            .files_of_order(&order.order_id)
+            .files_of_order(&order.order_id, HINT)
             .await
             .unwrap()
             .value
@@ -159,7 +167,7 @@ async fn every_file_type_decodes_and_unknown_types_are_kept() {
 async fn signed_urls_serve_the_bytes() {
     let sim = sim().await;
     let client = client(&sim);
-    let files = client.files_of_order("ord_10001").await.unwrap();
+    let files = client.files_of_order("ord_10001", HINT).await.unwrap();
     let pdf = files
         .value
         .iter()
@@ -195,7 +203,7 @@ async fn signed_urls_serve_the_bytes() {
 async fn a_signed_url_is_handed_out_again_for_half_its_life() {
     let sim = sim().await;
     let client = client(&sim);
-    let files = client.files_of_order("ord_10001").await.unwrap();
+    let files = client.files_of_order("ord_10001", HINT).await.unwrap();
     let file = &files.value[0].file_id;
     sim.counters.reset();
     let first = client
@@ -218,7 +226,7 @@ async fn the_docs_alternate_field_names_decode() {
     let sim = sim().await;
     sim.faults.set_prose_mode(true);
     let client = client(&sim);
-    let files = client.files_of_order("ord_10001").await.unwrap();
+    let files = client.files_of_order("ord_10001", HINT).await.unwrap();
     assert!(!files.value.is_empty());
     for file in files.value.iter() {
         assert!(file.filename.is_some(), "fileName read as filename");
@@ -338,7 +346,9 @@ async fn a_hanging_upstream_is_cut_off_by_the_timeout() {
 async fn the_last_good_answer_is_served_marked_stale_when_the_upstream_fails() {
     let sim = sim().await;
     let mut config = config(&sim);
-    config.cache_ttl = Duration::from_millis(50);
+    // The reader waits for the refresh: it gets the old answer only because the refresh fails.
+    config.stale_while_revalidate = false;
+    config.freshness = Freshness::flat(Duration::from_millis(50));
     let client = Client::new(config).unwrap();
     let fresh = client.order("ord_10001").await.unwrap();
     assert!(!fresh.stale);
@@ -354,7 +364,7 @@ async fn the_last_good_answer_is_served_marked_stale_when_the_upstream_fails() {
 async fn two_hundred_concurrent_callers_never_exceed_the_budget() {
     let sim = sim().await;
     let mut config = config(&sim);
-    config.requests_per_minute = 20;
+    config.allowance = Allowance::per_minute(20);
     config.max_wait = Duration::from_millis(200);
     let client = Client::new(config).unwrap();
     let mut tasks = Vec::new();
@@ -406,4 +416,211 @@ async fn fifty_identical_concurrent_requests_make_one_upstream_call() {
     }
     assert_eq!(sim.counters.get("GET /v1/orders"), 1);
     assert_eq!(client.metrics().upstream_requests, 1);
+}
+
+/// A client on `store` whose answers are fresh for `fresh`.
+fn client_on(sim: &RunningSim, store: &Arc<MemoryStore>, fresh: Duration) -> Client {
+    let mut config = config(sim);
+    config.freshness = Freshness::flat(fresh);
+    config.sync_every = Duration::from_millis(50);
+    Client::with_store(config, store.clone()).unwrap()
+}
+
+/// A store the clients of a test share as instances share a database.
+fn store() -> Arc<MemoryStore> {
+    Arc::new(MemoryStore::shared(Allowance::per_minute(100)))
+}
+
+#[tokio::test]
+async fn a_new_client_on_the_same_store_starts_warm() {
+    let sim = sim().await;
+    let store = store();
+    let first = client_on(&sim, &store, Duration::from_secs(60));
+    let orders = first.orders_of_customer("cust_0003").await.unwrap();
+    let files = first.files_of_order("ord_10001", HINT).await.unwrap();
+    let calls = sim.counters.total();
+
+    // A restart, or another instance: nothing in its memory, everything in the store.
+    let second = client_on(&sim, &store, Duration::from_secs(60));
+    let again = second.orders_of_customer("cust_0003").await.unwrap();
+    assert_eq!(again.value, orders.value, "the kept model reads back whole");
+    assert_eq!(
+        second
+            .files_of_order("ord_10001", HINT)
+            .await
+            .unwrap()
+            .value,
+        files.value
+    );
+    assert_eq!(sim.counters.total(), calls, "no upstream call");
+    assert_eq!(second.metrics().store_loads, 2);
+}
+
+#[tokio::test]
+async fn a_reader_with_a_kept_answer_never_waits_for_a_hanging_upstream() {
+    let sim = sim().await;
+    let store = store();
+    let client = client_on(&sim, &store, Duration::from_millis(100));
+    let first = client.order("ord_10001").await.unwrap();
+    assert!(first.fresh);
+    tokio::time::sleep(Duration::from_millis(150)).await;
+
+    sim.faults.hang_next(1);
+    let started = Instant::now();
+    let old = client.order("ord_10001").await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_millis(200),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        !old.fresh && !old.stale,
+        "past its freshness, not (yet) failed"
+    );
+    assert_eq!(old.fetched_ms, first.fetched_ms);
+    // Readers meanwhile get the same answer at once; the one refresh hangs behind them.
+    for _ in 0..20 {
+        assert!(!client.order("ord_10001").await.unwrap().fresh);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(client.metrics().upstream_requests, 2, "one refresh");
+    // The refresh times out (5 s); the answer is then marked as failed to refresh.
+    tokio::time::sleep(Duration::from_millis(5500)).await;
+    let failed = client.order("ord_10001").await.unwrap();
+    assert!(failed.stale, "pages say FlexPortal could not be reached");
+    assert_eq!(client.metrics().refresh_failures, 1);
+}
+
+#[tokio::test]
+async fn a_refresh_behind_replaces_the_answer_once_for_every_instance() {
+    let sim = sim().await;
+    let store = store();
+    let fresh = Duration::from_secs(60);
+    let (a, b) = (
+        client_on(&sim, &store, fresh),
+        client_on(&sim, &store, fresh),
+    );
+    let first = a.customer("cust_0002").await.unwrap();
+    b.customer("cust_0002").await.unwrap();
+    assert_eq!(sim.counters.total(), 1, "b found it in the store");
+
+    // Marked for refresh on a (a webhook's hint): a refreshes under the lease, slowly.
+    sim.faults.set_latency(Duration::from_millis(300));
+    a.expire(&[flexportal::Ask::Customer("cust_0002".into())])
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(120)).await;
+    // b has learned of the change, serves the kept answer at once, and leaves the refresh to
+    // the lease's holder.
+    let started = Instant::now();
+    let old = b.customer("cust_0002").await.unwrap();
+    assert!(!old.fresh && started.elapsed() < Duration::from_millis(100));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        sim.counters.total(),
+        2,
+        "one refresh under the lease, not two"
+    );
+    for client in [&a, &b] {
+        let new = client.customer("cust_0002").await.unwrap();
+        assert!(new.fresh && new.fetched_ms > first.fetched_ms);
+    }
+    assert_eq!(sim.counters.total(), 2);
+}
+
+#[tokio::test]
+async fn a_log_stays_current_until_an_answer_it_read_is_replaced() {
+    let sim = sim().await;
+    let store = store();
+    let client = client_on(&sim, &store, Duration::from_millis(100));
+    let log = Arc::new(flexportal::AnswerLog::default());
+    let page = client.logging_to(log.clone());
+    page.customer("cust_0002").await.unwrap();
+    page.orders_of_customer("cust_0002").await.unwrap();
+    assert!(client.answers_current(&log));
+
+    // Past freshness, a page made from fresh answers would now say how old they are.
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert!(
+        !client.answers_current(&log),
+        "and the check starts the refreshes"
+    );
+    let stale_log = Arc::new(flexportal::AnswerLog::default());
+    let stale_page = client.logging_to(stale_log.clone());
+    stale_page.customer("cust_0002").await.unwrap();
+    // Made from an answer already past its freshness: current, whatever its age, until the
+    // refresh behind it replaces it.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!stale_log_still_current(&client, &stale_log, &sim).await);
+}
+
+/// Whether `log` is current once its answer's refresh has landed.
+async fn stale_log_still_current(
+    client: &Client,
+    log: &flexportal::AnswerLog,
+    sim: &RunningSim,
+) -> bool {
+    for _ in 0..50 {
+        if sim.counters.get("GET /v1/customers/{customerId}") >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    client.answers_current(log)
+}
+
+#[tokio::test]
+async fn background_work_keeps_to_its_share_and_readers_to_the_rest() {
+    let sim = sim().await;
+    let mut config = config(&sim);
+    config.allowance = Allowance::per_minute(10);
+    config.max_wait = Duration::ZERO;
+    let client = Client::new(config).unwrap();
+    let background = client.with_priority(flexportal::Priority::Background);
+    let mut granted = 0;
+    for i in 0..10 {
+        if background
+            .order(&format!("ord_{}", 10001 + i))
+            .await
+            .is_ok()
+        {
+            granted += 1;
+        }
+    }
+    assert_eq!(granted, 3, "30 % of 10");
+    let mut read = 0;
+    for i in 0..10 {
+        if client.order(&format!("ord_{}", 10021 + i)).await.is_ok() {
+            read += 1;
+        }
+    }
+    assert_eq!(read, 7, "readers get all the rest");
+    assert_eq!(sim.counters.total(), 10);
+}
+
+#[tokio::test]
+async fn expiring_an_answer_refreshes_it_behind_its_readers() {
+    let sim = sim().await;
+    let store = store();
+    let client = client_on(&sim, &store, Duration::from_secs(600));
+    let first = client.orders_of_customer("cust_0003").await.unwrap();
+    let kept = client
+        .expire(&[
+            flexportal::Ask::OrdersOf("cust_0003".into()),
+            flexportal::Ask::OrdersOf("cust_9999".into()),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(kept, 1, "only a kept answer is marked");
+    for _ in 0..50 {
+        if sim.counters.get("GET /v1/orders") >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let again = client.orders_of_customer("cust_0003").await.unwrap();
+    assert!(again.fresh && again.fetched_ms >= first.fetched_ms);
+    assert_eq!(sim.counters.get("GET /v1/orders"), 2);
 }

@@ -23,6 +23,11 @@ pub struct Metrics {
     upstream_rate_limited: Counter,
     upstream_retries: Counter,
     upstream_failures: Counter,
+    upstream_store_loads: Counter,
+    upstream_refreshes: Counter,
+    upstream_refresh_failures: Counter,
+    upstream_granted: [Counter; 3],
+    upstream_refreshing: Gauge,
     page_cache_hits: Counter,
     page_cache_misses: Counter,
     codes_compared: Counter,
@@ -59,6 +64,7 @@ impl Metrics {
         let handle = recorder.handle();
         let series = Series(&recorder);
         let [panics_reactive_disposed, panics_other] = series.panics();
+        let upstream_granted = series.granted();
         Self {
             handle,
             upstream_requests: series.counter(
@@ -92,6 +98,23 @@ impl Metrics {
             upstream_failures: series.counter(
                 "folio_upstream_failures_total",
                 "Requests to FlexPortal that failed for good.",
+            ),
+            upstream_store_loads: series.counter(
+                "folio_upstream_store_loads_total",
+                "Upstream reads answered from the answers kept in the database.",
+            ),
+            upstream_refreshes: series.counter(
+                "folio_upstream_refreshes_total",
+                "Kept answers refreshed behind their readers.",
+            ),
+            upstream_refresh_failures: series.counter(
+                "folio_upstream_refresh_failures_total",
+                "Refreshes behind readers that FlexPortal failed; the kept answer stayed.",
+            ),
+            upstream_granted,
+            upstream_refreshing: series.gauge(
+                "folio_upstream_refreshing",
+                "Refreshes behind readers running in this instance.",
             ),
             page_cache_hits: series.counter(
                 "folio_page_cache_hits_total",
@@ -143,6 +166,12 @@ impl Metrics {
             (&self.upstream_rate_limited, m.rate_limited),
             (&self.upstream_retries, m.retries),
             (&self.upstream_failures, m.failures),
+            (&self.upstream_store_loads, m.store_loads),
+            (&self.upstream_refreshes, m.refreshes),
+            (&self.upstream_refresh_failures, m.refresh_failures),
+            (&self.upstream_granted[0], m.granted_reader),
+            (&self.upstream_granted[1], m.granted_sign_in),
+            (&self.upstream_granted[2], m.granted_background),
             (&self.page_cache_hits, pages.hits),
             (&self.page_cache_misses, pages.misses),
             (&self.panics_reactive_disposed, panics.reactive_disposed),
@@ -150,6 +179,7 @@ impl Metrics {
         ] {
             counter.absolute(value);
         }
+        self.upstream_refreshing.set(m.refreshing as f64);
         self.page_cache_pages.set(pages.pages as f64);
         self.page_cache_bytes.set(pages.bytes as f64);
         self.handle.render()
@@ -188,6 +218,20 @@ impl Series<'_> {
             .register_gauge(&Key::from_static_name(name), &Self::metadata())
     }
 
+    /// `folio_upstream_granted_total`, one series per priority: `reader`, `sign_in` and
+    /// `background`.
+    fn granted(&self) -> [Counter; 3] {
+        const NAME: &str = "folio_upstream_granted_total";
+        self.describe_counter(
+            NAME,
+            "Requests the tenant's budget granted this instance, by whom they were for.",
+        );
+        ["reader", "sign_in", "background"].map(|priority| {
+            let key = Key::from_parts(NAME, vec![Label::from_static_parts("priority", priority)]);
+            self.0.register_counter(&key, &Self::metadata())
+        })
+    }
+
     /// `folio_panics_total`, one series per kind: `reactive_disposed` and `other`.
     fn panics(&self) -> [Counter; 2] {
         const NAME: &str = "folio_panics_total";
@@ -208,7 +252,7 @@ mod tests {
     use super::*;
 
     /// Every series with its type and help text, as `/metrics` has always named them.
-    const SERIES: [(&str, &str, &str); 15] = [
+    const SERIES: [(&str, &str, &str); 20] = [
         ("folio_upstream_requests_total", "counter", "Requests sent to FlexPortal, retries included."),
         ("folio_upstream_cache_hits_total", "counter", "Upstream reads answered from the cache."),
         ("folio_upstream_cache_misses_total", "counter", "Upstream reads that went to FlexPortal."),
@@ -217,6 +261,11 @@ mod tests {
         ("folio_upstream_rate_limited_total", "counter", "429 answers from FlexPortal."),
         ("folio_upstream_retries_total", "counter", "Requests to FlexPortal sent again after a failure."),
         ("folio_upstream_failures_total", "counter", "Requests to FlexPortal that failed for good."),
+        ("folio_upstream_store_loads_total", "counter", "Upstream reads answered from the answers kept in the database."),
+        ("folio_upstream_refreshes_total", "counter", "Kept answers refreshed behind their readers."),
+        ("folio_upstream_refresh_failures_total", "counter", "Refreshes behind readers that FlexPortal failed; the kept answer stayed."),
+        ("folio_upstream_granted_total", "counter", "Requests the tenant's budget granted this instance, by whom they were for."),
+        ("folio_upstream_refreshing", "gauge", "Refreshes behind readers running in this instance."),
         ("folio_page_cache_hits_total", "counter", "Customer page views answered with a kept page."),
         ("folio_page_cache_misses_total", "counter", "Customer page views rendered."),
         ("folio_sign_in_codes_compared_total", "counter", "Sign-in codes compared with a stored attempt's code."),
@@ -238,6 +287,13 @@ mod tests {
                 rate_limited: 106,
                 retries: 107,
                 failures: 108,
+                store_loads: 117,
+                refreshes: 118,
+                refresh_failures: 119,
+                refreshing: 120,
+                granted_reader: 121,
+                granted_sign_in: 122,
+                granted_background: 123,
             },
             pages: PageCacheStats {
                 hits: 109,
@@ -296,6 +352,13 @@ mod tests {
             ("folio_panics_total{kind=\"other\"}", 114),
             ("folio_sign_in_codes_compared_total", 115),
             ("folio_sign_in_codes_refused_total", 116),
+            ("folio_upstream_store_loads_total", 117),
+            ("folio_upstream_refreshes_total", 118),
+            ("folio_upstream_refresh_failures_total", 119),
+            ("folio_upstream_refreshing", 120),
+            ("folio_upstream_granted_total{priority=\"reader\"}", 121),
+            ("folio_upstream_granted_total{priority=\"sign_in\"}", 122),
+            ("folio_upstream_granted_total{priority=\"background\"}", 123),
         ] {
             assert_eq!(value(&text, series), Some(expected), "{series}: {text}");
         }

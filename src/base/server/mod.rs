@@ -2,6 +2,7 @@
 //! sessions, who is asking, tokens and hashing, mail, audit, security headers, telemetry,
 //! health, rate limits and the page cache. Features use these; none of these uses a feature.
 
+pub mod answer_store;
 pub mod answers;
 pub mod audit;
 pub mod calls;
@@ -9,6 +10,7 @@ pub mod client_ip;
 pub mod clock;
 pub mod config;
 pub mod health;
+pub mod hooks;
 pub mod locale;
 pub mod mail;
 pub mod metrics;

@@ -6,9 +6,10 @@
 //! request's language inputs (cookies, `Accept-Language`) and the FlexPortal answers read while
 //! rendering. The key holds all but the last; the answers are noted as the page renders
 //! ([`flexportal::AnswerLog`]), and the page is served again only while every one of them is
-//! still the upstream cache's fresh answer, and never for longer than that cache's freshness.
-//! So a kept page is exactly the page a render would make now, except for its CSP nonce: each
-//! copy gets a fresh one.
+//! still the newest answer under its key (not replaced, not invalidated, on any instance),
+//! whatever its age, and none that was fresh when read has aged past its freshness (the page
+//! would now say how old its data is). So a kept page is exactly the page a render would make
+//! now, except for its CSP nonce: each copy gets a fresh one.
 //!
 //! The key always includes the session, so a kept page only ever goes back to the browser it
 //! was made for; sessions, sign-out and revoked links are checked before this layer runs
@@ -18,7 +19,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
@@ -27,7 +27,6 @@ use axum::middleware::Next;
 use axum::response::Response;
 use flexportal::{AnswerLog, Client};
 use futures::StreamExt;
-use tokio::time::Instant;
 use tower_sessions::session::Id;
 use tower_sessions::Session;
 
@@ -105,7 +104,6 @@ struct Page {
     /// The body around its nonce(s).
     body: Vec<Bytes>,
     log: Arc<AnswerLog>,
-    kept_at: Instant,
     order: u64,
     size: usize,
 }
@@ -159,7 +157,6 @@ fn cost(page_size: usize, key: &Key) -> usize {
 pub struct PageCache {
     pages: Mutex<Pages>,
     max_bytes: usize,
-    max_age: Duration,
     hits: AtomicU64,
     misses: AtomicU64,
 }
@@ -168,7 +165,6 @@ impl std::fmt::Debug for PageCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PageCache")
             .field("max_bytes", &self.max_bytes)
-            .field("max_age", &self.max_age)
             .finish_non_exhaustive()
     }
 }
@@ -183,13 +179,11 @@ pub struct PageCacheStats {
 }
 
 impl PageCache {
-    /// `max_bytes` of pages at most (0 keeps none), none older than `max_age`: the upstream
-    /// cache's freshness.
-    pub fn new(max_bytes: usize, max_age: Duration) -> Self {
+    /// `max_bytes` of pages at most (0 keeps none).
+    pub fn new(max_bytes: usize) -> Self {
         Self {
             pages: Mutex::new(Pages::default()),
             max_bytes,
-            max_age,
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
         }
@@ -212,7 +206,7 @@ impl PageCache {
     /// A copy of the page kept under `key`, if it is still what a render would make now.
     fn current(&self, key: &Key, upstream: &Client) -> Option<Response> {
         let page = self.lock().by_key.get(key)?.clone();
-        if page.kept_at.elapsed() < self.max_age && upstream.answers_current(&page.log) {
+        if upstream.answers_current(&page.log) {
             return Some(page.response());
         }
         let mut pages = self.lock();
@@ -230,7 +224,6 @@ impl PageCache {
         response: Response,
         log: Arc<AnswerLog>,
         upstream: &Client,
-        kept_at: Instant,
     ) -> Response {
         let keepable = response.status() == StatusCode::OK
             && response
@@ -277,7 +270,7 @@ impl PageCache {
         let mut headers = parts.headers.clone();
         let response = Response::from_parts(parts, Body::from(body.clone()));
 
-        // Pages made from an answer served stale, or already out of date, are not kept.
+        // Pages whose answers changed while they rendered are not kept.
         if !upstream.answers_current(&log) {
             return response;
         }
@@ -311,7 +304,6 @@ impl PageCache {
                 csp,
                 body,
                 log,
-                kept_at,
                 order,
                 size: page_size,
             }),
@@ -377,10 +369,8 @@ impl PageCache {
         self.misses.fetch_add(1, Ordering::Relaxed);
         let log = Arc::new(AnswerLog::default());
         request.extensions_mut().insert(PageLog(log.clone()));
-        // The page is as old as the first answer it reads, which is read after this.
-        let started = Instant::now();
         let response = next.run(request).await;
-        self.keep(key, response, log, upstream, started).await
+        self.keep(key, response, log, upstream).await
     }
 }
 

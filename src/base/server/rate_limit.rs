@@ -1,4 +1,6 @@
-//! In-memory rate limits per key (an email, a client address, a principal), per instance.
+//! Rate limits per key (an email, a client address, a principal): [`SharedLimiter`] in Folio's
+//! database, counted alike by every instance (the sign-in limits), and [`RateLimiter`] in memory,
+//! per instance (the file routes' lookups, which are bounded per instance's budget share anyway).
 //!
 //! Counts live in fixed windows: when a new window starts, the old counts are dropped whole,
 //! so a hit never scans the map. The map is bounded: once it holds `max_keys` keys, a new key
@@ -9,6 +11,10 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Mutex;
+
+use sqlx::Row;
+
+use crate::base::server::store::{Store, StoreResult};
 
 /// The window of the per-email and per-address limits.
 pub const LIMIT_WINDOW_SECS: i64 = 15 * 60;
@@ -25,6 +31,69 @@ pub struct RateLimiter {
 struct Window {
     number: i64,
     counts: HashMap<String, u32>,
+}
+
+/// Counts events per key in fixed windows of `window_secs`, in Folio's database, so that the
+/// limit holds across every instance. Keys are stored hashed: the table names no address.
+#[derive(Clone, Debug)]
+pub struct SharedLimiter {
+    store: Store,
+    /// Keeps two limiters' keys apart in the one table.
+    name: &'static str,
+    window_secs: i64,
+}
+
+impl SharedLimiter {
+    pub fn new(store: Store, name: &'static str, window_secs: i64) -> Self {
+        Self {
+            store,
+            name,
+            window_secs: window_secs.max(1),
+        }
+    }
+
+    /// Counts one event for `key` at `now` (unix seconds) and returns how many the key has in
+    /// the current window, this one included; `None` when the database fails (a limit that
+    /// cannot be counted is not lifted: the caller says the service is unavailable).
+    pub async fn hit(&self, key: &str, now: i64) -> Option<u32> {
+        use sha2::{Digest, Sha256};
+        let window = now.div_euclid(self.window_secs);
+        let digest = Sha256::digest(format!("{}\u{1f}{key}", self.name).as_bytes());
+        let bucket: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        match self.store.rate_hit(&bucket, window).await {
+            Ok(count) => Some(u32::try_from(count).unwrap_or(u32::MAX)),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot count a sign-in limit");
+                None
+            }
+        }
+    }
+}
+
+impl Store {
+    /// Adds one to `bucket`'s count in window `window_no`; returns the new count.
+    async fn rate_hit(&self, bucket: &str, window_no: i64) -> StoreResult<i64> {
+        let row = sqlx::query(
+            "INSERT INTO rate_counts (bucket, window_no, count) VALUES ($1, $2, 1) \
+             ON CONFLICT (bucket, window_no) DO UPDATE SET count = rate_counts.count + 1 \
+             RETURNING count",
+        )
+        .bind(bucket)
+        .bind(window_no)
+        .fetch_one(&self.pool)
+        .await?;
+        row.try_get(0)
+    }
+
+    /// Drops counts of windows before `window_no` (any limiter's: windows are numbered by
+    /// the same clock, and the longest window decides).
+    pub async fn rate_prune(&self, before_window_no: i64) -> StoreResult<u64> {
+        Ok(sqlx::query("DELETE FROM rate_counts WHERE window_no < $1")
+            .bind(before_window_no)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
 }
 
 /// Keys one limiter tracks in a window, by default: about 10 MB at most.

@@ -141,23 +141,15 @@ async fn within_body_limit(request: Request, next: Next) -> Response {
 
 fn too_large(locale: crate::i18n::Locale) -> Response {
     use leptos_i18n::td_string;
-    let page = format!(
-        "<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title}</title></head><body><main><h1>{title}</h1><p>{text}</p>\
-         <p><a href=\"/\">{home}</a></p></main></body></html>",
-        lang = leptos_i18n::Locale::as_str(locale),
-        title = td_string!(locale, too_large_title),
-        text = td_string!(locale, too_large_text)
-            .replace("%kb%", &(MAX_BODY_BYTES / 1024).to_string()),
-        home = td_string!(locale, too_large_home),
-    );
-    (
+    let text =
+        td_string!(locale, too_large_text).replace("%kb%", &(MAX_BODY_BYTES / 1024).to_string());
+    crate::base::server::answers::plain_page(
         StatusCode::PAYLOAD_TOO_LARGE,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        page,
+        locale,
+        td_string!(locale, too_large_title),
+        &text,
+        ("/", td_string!(locale, too_large_home)),
     )
-        .into_response()
 }
 
 /// Admits state-changing requests (anything but GET, HEAD and OPTIONS) only from the portal's

@@ -1,17 +1,19 @@
 //! The state every handler, page and server function shares.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use secrecy::ExposeSecret;
 
+use crate::base::server::answer_store::SqlAnswers;
 use crate::base::server::clock::Clock;
 use crate::base::server::config::Config;
 use crate::base::server::mail::Mailer;
 use crate::base::server::metrics::{Metrics, Sources};
 use crate::base::server::page_cache::PageCache;
-use crate::base::server::rate_limit::{FileLookups, RateLimiter, LIMIT_WINDOW_SECS};
+use crate::base::server::rate_limit::{FileLookups, SharedLimiter, LIMIT_WINDOW_SECS};
 use crate::base::server::store::Store;
 use crate::base::server::telemetry::PANICS;
 use crate::base::server::tokens::{random_token, Secrets};
@@ -35,13 +37,13 @@ pub struct AppState {
     pub upstream_probe: Arc<UpstreamProbe>,
 }
 
-/// The rate limits of this instance.
+/// The rate limits.
 #[derive(Debug)]
 pub struct Limits {
-    /// Sign-in requests and code tries per client address.
-    pub ip: RateLimiter,
-    /// Sign-in mails per address.
-    pub email: RateLimiter,
+    /// Sign-in requests and code tries per client address, for every instance.
+    pub ip: SharedLimiter,
+    /// Sign-in mails per address, for every instance.
+    pub email: SharedLimiter,
     /// File ids the file routes may ask FlexPortal about, per principal.
     pub files: FileLookups,
 }
@@ -64,7 +66,15 @@ impl AppState {
     /// manager on the staff in demo mode.
     pub async fn new(config: Config) -> Result<Self, StartError> {
         let store = Store::connect(&config.database_url).await?;
-        let upstream = upstream::connect(&config).await?;
+        let upstream = upstream::connect(&config, &store).await?;
+        if let Some(answers) = &upstream.answers {
+            keep_answers_bounded(
+                answers.clone(),
+                store.clone(),
+                Duration::from_secs(u64::from(config.answers.retention_days) * 86_400),
+                i64::from(config.answers.store_mb) * 1024 * 1024,
+            );
+        }
         let demo = config.upstream.is_demo();
         let mailer = Mailer::new(&config.mail, demo).map_err(StartError::Mail)?;
         let secrets = match &config.session_secret {
@@ -85,10 +95,12 @@ impl AppState {
                 async move { crate::base::server::session::end_outlived(&store, &customer).await },
             )
         }));
-        let pages = PageCache::new(
-            config.page_cache_mb as usize * 1024 * 1024,
-            std::time::Duration::from_secs(u64::from(config.upstream_cache_ttl_secs)),
-        );
+        let pages = PageCache::new(config.page_cache_mb as usize * 1024 * 1024);
+        let limits = Limits {
+            ip: SharedLimiter::new(store.clone(), "ip", LIMIT_WINDOW_SECS),
+            email: SharedLimiter::new(store.clone(), "email", LIMIT_WINDOW_SECS),
+            files: FileLookups::default(),
+        };
         Ok(Self {
             leptos_options: leptos_options(&config.site_root),
             config: Arc::new(config),
@@ -96,11 +108,7 @@ impl AppState {
             store,
             mailer: Arc::new(mailer),
             clock: Clock::default(),
-            limits: Arc::new(Limits {
-                ip: RateLimiter::new(LIMIT_WINDOW_SECS),
-                email: RateLimiter::new(LIMIT_WINDOW_SECS),
-                files: FileLookups::default(),
-            }),
+            limits: Arc::new(limits),
             secrets,
             pages: Arc::new(pages),
             metrics: Arc::default(),
@@ -127,6 +135,28 @@ impl AppState {
             demo: self.config.upstream.is_demo(),
         }
     }
+}
+
+/// How often the kept answers are pruned.
+const PRUNE_EVERY: Duration = Duration::from_secs(60);
+
+/// Prunes the kept answers and the sign-in counts of past windows every minute, for as long
+/// as the process runs.
+fn keep_answers_bounded(answers: SqlAnswers, store: Store, retention: Duration, max_bytes: i64) {
+    tokio::spawn(async move {
+        loop {
+            let window = flexportal::clock::now_ms() / 1000 / LIMIT_WINDOW_SECS;
+            if let Err(e) = store.rate_prune(window - 1).await {
+                tracing::warn!(error = %e, "cannot prune the sign-in counts");
+            }
+            match answers.prune(retention, max_bytes).await {
+                Ok(0) => {}
+                Ok(gone) => tracing::info!(gone, "kept answers pruned"),
+                Err(e) => tracing::warn!(error = %e, "cannot prune the kept answers"),
+            }
+            tokio::time::sleep(PRUNE_EVERY).await;
+        }
+    });
 }
 
 impl FromRef<AppState> for LeptosOptions {

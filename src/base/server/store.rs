@@ -19,6 +19,10 @@ const STAFF_AND_LINKS: (i64, &str, &str) = (
     include_str!("../../../migrations/both/0002_staff_and_links.sql"),
 );
 
+/// How long a request waits for a database connection before it gives up: when the database
+/// is away, the person waiting gets a clear answer (`answers::database_down`) in this time.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Engine {
     Sqlite,
@@ -54,7 +58,7 @@ impl Store {
         };
         let pool = AnyPoolOptions::new()
             .max_connections(if engine == Engine::Sqlite { 4 } else { 10 })
-            .acquire_timeout(Duration::from_secs(5))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             // A SQLite connection is a file in this process and cannot have gone away while
             // idle; the ping before each use would cost one more round trip to its worker
             // thread on every request (the session lookup). A server's connection can.
@@ -96,6 +100,11 @@ impl Store {
                     include_str!("../../../migrations/sqlite/0001_initial.sql"),
                 ),
                 STAFF_AND_LINKS,
+                (
+                    3,
+                    "answers",
+                    include_str!("../../../migrations/sqlite/0003_answers.sql"),
+                ),
             ]),
             Engine::Postgres => Embedded(&[
                 (
@@ -104,6 +113,11 @@ impl Store {
                     include_str!("../../../migrations/postgres/0001_initial.sql"),
                 ),
                 STAFF_AND_LINKS,
+                (
+                    3,
+                    "answers",
+                    include_str!("../../../migrations/postgres/0003_answers.sql"),
+                ),
             ]),
         };
         let migrator = Migrator::new(migrations)

@@ -101,10 +101,13 @@ fn install_hook() {
     }));
 }
 
-/// The path as logs may show it: a link token is replaced by `…`.
+/// The path as logs may show it: a link token or a webhook secret is replaced by `…`.
 pub fn loggable_path(path: &str) -> &str {
     if path.starts_with("/s/") {
         "/s/…"
+    } else if path.starts_with("/hooks/flexportal/") {
+        // The webhook secret, when it travels in the path.
+        "/hooks/flexportal/…"
     } else {
         path
     }

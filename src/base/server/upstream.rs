@@ -8,12 +8,16 @@ use flexportal::{Client, ClientConfig};
 use flexportal_sim::{DemoAccount, RunningSim, Sim};
 use secrecy::SecretString;
 
+use crate::base::server::answer_store::SqlAnswers;
 use crate::base::server::config::{Config, Upstream};
+use crate::base::server::store::Store;
 
 /// The upstream Folio talks to.
 #[derive(Clone)]
 pub struct UpstreamHandle {
     pub client: Client,
+    /// The answers kept in Folio's database, unless `FOLIO_ANSWER_STORE=memory`.
+    pub answers: Option<SqlAnswers>,
     /// Present in demo mode: the running stand-in (kept alive here) and its accounts.
     pub demo: Option<Arc<Demo>>,
 }
@@ -32,8 +36,9 @@ impl std::fmt::Debug for UpstreamHandle {
     }
 }
 
-/// Builds the client for the configured tenant, starting the stand-in first in demo mode.
-pub async fn connect(config: &Config) -> std::io::Result<UpstreamHandle> {
+/// Builds the client for the configured tenant, starting the stand-in first in demo mode. Its
+/// answers and budget live in `store`'s database unless the configuration keeps them in memory.
+pub async fn connect(config: &Config, store: &Store) -> std::io::Result<UpstreamHandle> {
     let (client_config, demo) = match &config.upstream {
         Upstream::Tenant {
             base_url,
@@ -55,14 +60,29 @@ pub async fn connect(config: &Config) -> std::io::Result<UpstreamHandle> {
             (client_config, Some(Arc::new(Demo { sim, accounts })))
         }
     };
+    let answers = &config.answers;
     let client_config = ClientConfig {
-        requests_per_minute: config.upstream_rate_limit_per_min,
-        request_timeout: std::time::Duration::from_millis(u64::from(config.upstream_timeout_ms)),
-        cache_ttl: std::time::Duration::from_secs(u64::from(config.upstream_cache_ttl_secs)),
+        allowance: answers.allowance,
+        freshness: answers.freshness,
+        stale_while_revalidate: answers.stale_while_revalidate,
+        request_timeout: Duration::from_millis(u64::from(config.upstream_timeout_ms)),
         ..client_config
     };
-    let client = Client::new(client_config).map_err(std::io::Error::other)?;
-    Ok(UpstreamHandle { client, demo })
+    let (client, answers) = if answers.shared_store {
+        let kept = SqlAnswers::new(store.clone(), answers.allowance)
+            .await
+            .map_err(std::io::Error::other)?;
+        let client = Client::with_store(client_config, Arc::new(kept.clone()));
+        (client, Some(kept))
+    } else {
+        (Client::new(client_config), None)
+    };
+    let client = client.map_err(std::io::Error::other)?;
+    Ok(UpstreamHandle {
+        client,
+        answers,
+        demo,
+    })
 }
 
 /// The account manager every demo-mode Folio has, listed on `/manage/login`. Part of the demo

@@ -5,7 +5,7 @@
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use flexportal::{Client, FileAction};
+use flexportal::{Ask, Client, FileAction};
 
 use super::ownership::{owned_orders, visible, OwnedOrders};
 use super::rows::row;
@@ -91,8 +91,15 @@ pub async fn authorize_file(
     if index.built.elapsed() >= asker.lookups.refresh_after
         && asker.lookups.refreshes.allows(asker.who, asker.now, 1)
     {
-        let order_ids = owned.orders.iter().map(|o| o.order_id.as_str());
-        client.forget_order_lists(&scope.customer_id, order_ids);
+        // The newest lists, while the asker waits: the file may be new.
+        let mut asks = vec![Ask::OrdersOf(scope.customer_id.clone())];
+        asks.extend(
+            owned
+                .orders
+                .iter()
+                .map(|o| Ask::FilesOf(o.order_id.clone())),
+        );
+        client.forget(&asks);
         let owned = owned_orders(client, scope).await?;
         let (index, _) = visible_documents(client, scope, &owned).await?;
         if let Some(row) = index.find(file_id) {

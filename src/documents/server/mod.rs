@@ -22,4 +22,4 @@ pub use ownership::{owned_orders, OwnedOrders};
 pub(crate) use rows::order_summary;
 pub use upstream::doc_type;
 pub(crate) use upstream::{plausible_id, upstream_error};
-pub use views::{documents, invoices, order_detail, overview};
+pub use views::{documents, invoices, order_detail, overview, warm_up};

@@ -1,7 +1,5 @@
 //! How FlexPortal's answers and failures read to the documents pages.
 
-use std::sync::Arc;
-
 use flexportal::model::FileType;
 use flexportal::Fetched;
 
@@ -37,10 +35,7 @@ pub(super) fn empty_on_not_found<T: Default>(
     error: flexportal::Error,
 ) -> Result<Fetched<T>, flexportal::Error> {
     match error {
-        flexportal::Error::NotFound => Ok(Fetched {
-            value: Arc::new(T::default()),
-            stale: false,
-        }),
+        flexportal::Error::NotFound => Ok(Fetched::made(T::default())),
         e => Err(e),
     }
 }

@@ -9,8 +9,8 @@
 use std::collections::{BTreeSet, HashSet};
 use std::sync::{Arc, LazyLock};
 
-use flexportal::model::{File, Payment};
-use flexportal::{Client, Fetched};
+use flexportal::model::{File, OrderStatus, Payment};
+use flexportal::{Client, Fetched, FilesHint, Priority};
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::derived::{AnswerId, Derived, Held};
@@ -84,6 +84,23 @@ pub async fn documents(
     ))
 }
 
+/// Fetches at the lowest priority what a customer's first pages read, their orders and each
+/// order's files, so that the page after a sign-in mail is usually warm. The answers stay
+/// kept; nothing else is done with them. Stops at the first failure: it is only a head start.
+pub async fn warm_up(client: &Client, customer_id: &str) {
+    let client = client.with_priority(Priority::Background);
+    let scope = Scope::customer(customer_id.to_owned());
+    let warmed = async {
+        let owned = owned_orders(&client, &scope).await?;
+        visible_documents(&client, &scope, &owned).await?;
+        Ok::<_, AppError>(owned.orders.len())
+    };
+    match warmed.await {
+        Ok(orders) => tracing::debug!(orders, "a signing-in customer's documents are warm"),
+        Err(e) => tracing::info!(error = %e, "warming a signing-in customer's documents stopped"),
+    }
+}
+
 /// One order with its documents grouped by type. An order that is not the scope's answers
 /// [`AppError::NotFound`], like one that does not exist.
 pub async fn order_detail(
@@ -96,8 +113,12 @@ pub async fn order_detail(
     }
     let owned = owned_orders(client, scope).await?;
     let order = owned.get(order_id).ok_or(AppError::NotFound)?;
+    let hint = FilesHint {
+        customer_id: &scope.customer_id,
+        status: &order.status,
+    };
     let files = client
-        .files_of_order(order_id)
+        .files_of_order(order_id, hint)
         .await
         .or_else(empty_on_not_found)
         .map_err(upstream_error)?;
@@ -219,16 +240,21 @@ pub(super) async fn visible_documents(
 ) -> Result<(Arc<DocumentIndex>, bool), AppError> {
     // Owned ids: the stream must not borrow from here. In the owned orders' order, so that
     // the same answers always give the same rows.
-    let order_ids: Vec<String> = owned
+    let orders: Vec<(String, OrderStatus)> = owned
         .orders
         .iter()
         .take(MAX_ORDERS_LISTED)
-        .map(|o| o.order_id.clone())
+        .map(|o| (o.order_id.clone(), o.status.clone()))
         .collect();
-    let lists: Vec<Fetched<Vec<File>>> = stream::iter(order_ids)
-        .map(|order_id| async move {
+    let customer_id = scope.customer_id.as_str();
+    let lists: Vec<Fetched<Vec<File>>> = stream::iter(orders)
+        .map(|(order_id, status)| async move {
+            let hint = FilesHint {
+                customer_id,
+                status: &status,
+            };
             client
-                .files_of_order(&order_id)
+                .files_of_order(&order_id, hint)
                 .await
                 .or_else(empty_on_not_found)
                 .map_err(upstream_error)

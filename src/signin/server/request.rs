@@ -4,11 +4,13 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Form;
+use flexportal::Priority;
 use tower_sessions::Session;
 
 use super::attempts::{Attempt, Audience};
 use super::flow::{audit, base, to, too_many_requests, EmailForm, PendingSignIn, SIGN_IN_TTL_SECS};
 use super::mail::sign_in_mail;
+use crate::base::server::answers::database_down;
 use crate::base::server::client_ip::ClientIp;
 use crate::base::server::locale::request_locale;
 use crate::base::server::rate_limit::address_group;
@@ -45,16 +47,26 @@ pub async fn request_sign_in(
     let now = state.clock.now();
     let locale = request_locale(&headers);
     let per_ip = state.config.auth.per_ip_per_15_min;
-    let ip_count = state
+    let Some(ip_count) = state
         .limits
         .ip
-        .hit(&format!("login:{}", address_group(&ip)), now);
+        .hit(&format!("login:{}", address_group(&ip)), now)
+        .await
+    else {
+        return database_down(locale);
+    };
     if ip_count > per_ip.saturating_mul(3) {
         return too_many_requests(locale);
     }
 
     if matches!(audience, Audience::Customer)
-        && state.upstream.client.budget_wait() > SIGN_IN_BUDGET_WAIT
+        && state
+            .upstream
+            .client
+            .with_priority(Priority::SignIn)
+            .budget_wait()
+            .await
+            > SIGN_IN_BUDGET_WAIT
     {
         tracing::warn!("sign-in turned away: the FlexPortal request budget is spent for now");
         return to(audience, "/login?error=later");
@@ -75,10 +87,11 @@ pub async fn request_sign_in(
 
     // A client over its own limit sends no mail, and counts against no address either.
     let over_ip = ip_count > per_ip;
-    if over_ip
-        || state.limits.email.hit(&email.to_lowercase(), now)
-            > state.config.auth.per_email_per_15_min
-    {
+    let over_email = || async {
+        let count = state.limits.email.hit(&email.to_lowercase(), now).await;
+        count.is_none_or(|count| count > state.config.auth.per_email_per_15_min)
+    };
+    if over_ip || over_email().await {
         tracing::info!("sign-in not sent: rate limit reached");
     } else {
         // The answer must not wait for (or depend on) the lookup and the mail. The work
@@ -110,7 +123,13 @@ pub async fn send_sign_in(
 ) {
     let deadline = tokio::time::Instant::now() + SIGN_IN_LOOKUP_WAIT;
     let found = loop {
-        match state.upstream.client.customers_by_email(email).await {
+        match state
+            .upstream
+            .client
+            .with_priority(Priority::SignIn)
+            .customers_by_email(email)
+            .await
+        {
             Ok(found) => break found,
             // The customer waits for a mail: a lookup may wait longer for its turn than a page.
             Err(flexportal::Error::BudgetExhausted { retry_after })
@@ -158,6 +177,8 @@ pub async fn send_sign_in(
         name: &name,
     };
     start_attempt(state, account, attempt_id, locale, ip).await;
+    // While the mail travels: the first page after it is then usually warm.
+    crate::documents::server::warm_up(&state.upstream.client, &customer.customer_id).await;
 }
 
 /// Looks the address up among the staff and, for a staff member, stores an attempt and mails

@@ -4,12 +4,14 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
+use flexportal::Priority;
 use tower_sessions::Session;
 
 use super::attempts::{Attempt, Audience, SpendBy, MAX_CODE_TRIES};
 use super::flow::{
     audit, to, too_many_requests, CodeForm, PendingSignIn, TokenForm, SIGN_IN_TTL_SECS,
 };
+use crate::base::server::answers::database_down;
 use crate::base::server::client_ip::ClientIp;
 use crate::base::server::locale::request_locale;
 use crate::base::server::principal::{may_sign_in, Principal};
@@ -28,10 +30,14 @@ pub async fn verify_code(
     Form(form): Form<CodeForm>,
 ) -> Response {
     let now = state.clock.now();
-    let ip_count = state
+    let Some(ip_count) = state
         .limits
         .ip
-        .hit(&format!("code:{}", address_group(&ip)), now);
+        .hit(&format!("code:{}", address_group(&ip)), now)
+        .await
+    else {
+        return database_down(request_locale(&headers));
+    };
     if ip_count > state.config.auth.per_ip_per_15_min.saturating_mul(3) {
         return too_many_requests(request_locale(&headers));
     }
@@ -223,7 +229,10 @@ async fn complete_sign_in(
 /// FlexPortal is unavailable right now. `None` when the record says the customer may no longer
 /// sign in: made inactive, or their address changed, since the mail went out.
 async fn customer_principal(state: &AppState, attempt: &Attempt, now: i64) -> Option<Principal> {
-    let name = match state.upstream.client.customer(&attempt.account_id).await {
+    let client = state.upstream.client.with_priority(Priority::SignIn);
+    // The newest record, whatever is kept: it decides whether the customer may sign in.
+    client.forget(&[flexportal::Ask::Customer(attempt.account_id.clone())]);
+    let name = match client.customer(&attempt.account_id).await {
         Ok(customer) => {
             let customer = &customer.value;
             if !may_sign_in(customer, &attempt.email) {

@@ -9,6 +9,10 @@ use std::str::FromStr;
 
 use secrecy::SecretString;
 
+mod answers;
+
+pub use answers::AnswersConfig;
+
 /// Folio's whole configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -27,10 +31,10 @@ pub struct Config {
     pub upstream_rate_limit_per_min: u32,
     /// `FLEXPORTAL_TIMEOUT_MS`: how long one upstream request may take. Default 10000.
     pub upstream_timeout_ms: u32,
-    /// `FLEXPORTAL_CACHE_TTL_SECS`: how long an upstream answer counts as fresh. Default 60.
-    pub upstream_cache_ttl_secs: u32,
+    /// How answers are kept and refreshed, and how the budget is shared.
+    pub answers: AnswersConfig,
     /// `FOLIO_PAGE_CACHE_MB`: memory for rendered customer pages kept while their upstream
-    /// answers stay fresh (`base::server::page_cache`); 0 keeps none. Default 32.
+    /// answers stay current (`base::server::page_cache`); 0 keeps none. Default 32.
     pub page_cache_mb: u32,
     /// Logging.
     pub log: LogConfig,
@@ -253,11 +257,11 @@ impl Config {
 
         let upstream_rate_limit_per_min = match get("FLEXPORTAL_RATE_LIMIT_PER_MIN") {
             Some(v) => match v.parse::<u32>() {
-                Ok(n) if n > 0 => n,
+                Ok(n) if (1..=100_000).contains(&n) => n,
                 _ => {
                     return Err(err(
                         "FLEXPORTAL_RATE_LIMIT_PER_MIN",
-                        format!("expected a whole number above 0, got {v:?}"),
+                        format!("expected a whole number from 1 to 100000, got {v:?}"),
                     ));
                 }
             },
@@ -358,7 +362,8 @@ impl Config {
         };
         let number = |name: &'static str, default: u32, max: u32| whole(name, default, 1, max);
         let upstream_timeout_ms = number("FLEXPORTAL_TIMEOUT_MS", 10_000, 120_000)?;
-        let upstream_cache_ttl_secs = number("FLEXPORTAL_CACHE_TTL_SECS", 60, 86_400)?;
+        let answers = AnswersConfig::from_lookup(&get, upstream_rate_limit_per_min)
+            .map_err(|(var, problem)| err(var, problem))?;
         let page_cache_mb = whole("FOLIO_PAGE_CACHE_MB", 32, 0, 4096)?;
         let auth = AuthConfig {
             idle_minutes: number("FOLIO_SESSION_IDLE_MINUTES", 30, 24 * 60)?,
@@ -408,7 +413,7 @@ impl Config {
             upstream,
             upstream_rate_limit_per_min,
             upstream_timeout_ms,
-            upstream_cache_ttl_secs,
+            answers,
             page_cache_mb,
             log,
             site_root: get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".to_owned()),

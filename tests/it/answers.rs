@@ -1,0 +1,209 @@
+//! The answers Folio keeps in its database (`base::server::answer_store`): a restart or a
+//! second instance starts warm, the budget and the sign-in limits hold for all instances, and
+//! FlexPortal's webhooks mark answers for refresh, never more.
+
+use std::time::Duration;
+
+use axum::http::StatusCode;
+
+use crate::common::*;
+
+const CLARA: &str = "clara.jensen@example.org"; // several orders
+const SECRET: &str = "webhook-secret-of-the-test-0123";
+
+/// A scratch folder for a database that outlives one app.
+fn scratch() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "folio-answers-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn rand_suffix() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(0);
+    h.finish()
+}
+
+/// Waits until `done` holds, for at most two seconds.
+async fn eventually(mut done: impl FnMut() -> bool) -> bool {
+    for _ in 0..100 {
+        if done() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    done()
+}
+
+#[tokio::test]
+async fn after_a_restart_a_known_customers_first_view_costs_no_call() {
+    let dir = scratch();
+    let db = format!("sqlite://{}/folio.db", dir.display());
+    let vars = [("DATABASE_URL", db.as_str())];
+    let first = TestApp::new(&vars).await;
+    let mut clara = signed_in(&first, CLARA).await;
+    let before = clara.get("/documents").await;
+    assert_eq!(before.status, StatusCode::OK);
+    let session = clara.session.clone();
+    drop(clara);
+    drop(first);
+
+    // The same database, a new process's worth of memory (and a new stand-in, with the same
+    // demo data): the session and the answers are both there.
+    let second = TestApp::new(&vars).await;
+    let mut clara = Browser::new(&second);
+    clara.session = session;
+    let after = clara.get("/documents").await;
+    assert_eq!(after.status, StatusCode::OK);
+    assert_eq!(after.without_nonce(), before.without_nonce());
+    assert_eq!(second.sim().counters.total(), 0, "no upstream call");
+    assert!(metric(&second, "folio_upstream_store_loads_total") > 0);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn two_instances_on_postgresql_share_answers_sessions_and_the_budget() {
+    let Some(pg) = PgDatabase::try_create().await else {
+        panic!("the PostgreSQL server on 127.0.0.1:5432 answers");
+    };
+    let url = pg.url();
+    let vars = [
+        ("DATABASE_URL", url.as_str()),
+        ("FLEXPORTAL_RATE_LIMIT_PER_MIN", "12"),
+    ];
+    let a = TestApp::new(&vars).await;
+    let b = TestApp::new(&vars).await;
+    let mut on_a = signed_in(&a, CLARA).await;
+    assert_eq!(on_a.get("/documents").await.status, StatusCode::OK);
+    // The same session on the other instance: the answers fetched through a serve it.
+    let mut on_b = Browser::new(&b);
+    on_b.session = on_a.session.clone();
+    let page = on_b.get("/documents").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(b.sim().counters.total(), 0, "b asked FlexPortal nothing");
+
+    // Sign-out on one is sign-out on both.
+    on_a.post("/logout", "").await;
+    assert_eq!(
+        on_b.get("/documents").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // One budget for both: cold reads of many orders through both instances at once never
+    // exceed it, whichever instance sends them.
+    let calls = a.sim().counters.total() + b.sim().counters.total();
+    let (ca, cb) = (
+        a.state.upstream.client.clone(),
+        b.state.upstream.client.clone(),
+    );
+    let mut tasks = Vec::new();
+    for i in 0..30 {
+        let client = if i % 2 == 0 { ca.clone() } else { cb.clone() };
+        tasks.push(tokio::spawn(async move {
+            client.order(&format!("ord_{}", 10001 + i)).await.is_ok()
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let sent = a.sim().counters.total() + b.sim().counters.total();
+    println!("two instances: {calls} requests before the burst, {sent} after; budget 12");
+    assert!(
+        sent <= 12,
+        "{sent} requests in one window, budget 12 ({calls} before)"
+    );
+    assert!(sent > calls, "the burst got some of the budget");
+    drop((a, b));
+    pg.drop_it().await;
+}
+
+async fn hook(app: &TestApp, path: &str, secret: Option<&str>, body: &str) -> Answer {
+    let mut request = axum::http::Request::post(path).header("content-type", "application/json");
+    if let Some(secret) = secret {
+        request = request.header("x-folio-webhook-secret", secret);
+    }
+    app.send(
+        request
+            .body(axum::body::Body::from(body.to_owned()))
+            .unwrap(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn webhooks_mark_answers_for_one_refresh_and_trust_nothing_else() {
+    let app = TestApp::new(&[("FOLIO_WEBHOOK_SECRET", SECRET)]).await;
+    let mut clara = signed_in(&app, CLARA).await;
+    assert_eq!(clara.get("/documents").await.status, StatusCode::OK);
+    let event = r#"{"event":"order.fulfilled","timestamp":"2026-12-01T10:00:00Z",
+        "data":{"customerId":"cust_0003","orderId":"ord_10003"}}"#;
+
+    // A wrong or missing secret: as if the endpoint did not exist.
+    for secret in [None, Some("wrong"), Some("webhook-secret-of-the-test-0124")] {
+        let answer = hook(&app, "/hooks/flexportal", secret, event).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{secret:?}");
+    }
+    let answer = hook(
+        &app,
+        "/hooks/flexportal/wrong-secret-wrong-secret-00",
+        None,
+        event,
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND);
+    // A malformed body, with the right secret.
+    for body in ["", "{", r#"{"data":{}}"#, "[1,2]"] {
+        let answer = hook(&app, "/hooks/flexportal", Some(SECRET), body).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{body:?}");
+    }
+    // Unknown events are accepted and change nothing.
+    let calls = app.sim().counters.total();
+    let unknown = r#"{"event":"asset.teleported","data":{"customerId":"cust_0003"}}"#;
+    let answer = hook(&app, "/hooks/flexportal", Some(SECRET), unknown).await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED);
+
+    // A flood of the same event, in the header and in the path, while FlexPortal is slow:
+    // each marked answer has one refresh in flight, from the API.
+    app.sim().faults.set_latency(Duration::from_millis(600));
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let path = if i % 2 == 0 {
+            "/hooks/flexportal".to_owned()
+        } else {
+            format!("/hooks/flexportal/{SECRET}")
+        };
+        let secret = (i % 2 == 0).then_some(SECRET);
+        let app = &app;
+        tasks.push(async move { hook(app, &path, secret, event).await });
+    }
+    for answer in futures::future::join_all(tasks).await {
+        assert_eq!(answer.status, StatusCode::ACCEPTED);
+    }
+    let counters = app.sim().counters.clone();
+    assert!(eventually(|| counters.total() >= calls + 3).await);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    // The order's files, the customer and the customer's orders: one refresh each. (The
+    // order on its own was never asked for, so there is nothing of it to refresh.)
+    assert_eq!(counters.total(), calls + 3, "{:?}", counters.snapshot());
+    app.sim().faults.set_latency(Duration::ZERO);
+
+    // A customer the event names but Folio keeps nothing of costs nothing.
+    let stranger = r#"{"event":"payment.succeeded","data":{"customerId":"cust_9999"}}"#;
+    let answer = hook(&app, "/hooks/flexportal", Some(SECRET), stranger).await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(counters.total(), calls + 3);
+}
+
+#[tokio::test]
+async fn without_a_webhook_secret_there_is_no_webhook_endpoint() {
+    let app = TestApp::new(&[]).await;
+    let body = r#"{"event":"order.created","data":{"customerId":"cust_0003"}}"#;
+    let answer = hook(&app, "/hooks/flexportal", Some(SECRET), body).await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND);
+}
