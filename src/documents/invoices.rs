@@ -61,7 +61,7 @@ fn InvoicesView(history: InvoiceHistory) -> impl IntoView {
     let locale = i18n.get_locale_untracked();
     view! {
         <h1>{t!(i18n, invoices_title)}</h1>
-        <StaleNotice stale=history.stale />
+        <StaleNotice age=history.age.clone() />
         <nav class="years" aria-label=move || t_string!(i18n, invoices_year_label)>
             <ul>
                 {history

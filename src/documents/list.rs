@@ -162,7 +162,7 @@ pub fn DocumentsView(
             }
         })
         .collect_view();
-    let (total, stale) = (list.total, list.stale);
+    let (total, age) = (list.total, list.age.clone());
     let table = if list.rows.is_empty() {
         Either::Left(view! { <p class="panel empty">{t!(i18n, documents_none)}</p> })
     } else {
@@ -171,7 +171,7 @@ pub fn DocumentsView(
 
     view! {
         {heading}
-        <StaleNotice stale />
+        <StaleNotice age />
         {notices}
         <Form method="GET" action=path.clone() attr:class="filters">
             <fieldset>

@@ -292,8 +292,31 @@ pub struct DocumentList {
     /// reported by [`DocumentQuery::from_query_pairs`].
     pub notices: Vec<QueryNotice>,
     pub facets: DocumentFacets,
-    /// True when some of the data is an older copy served because FlexPortal failed just now.
+    pub age: DataAge,
+}
+
+/// How current a page's data is: what the page says about it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataAge {
+    /// FlexPortal failed when last asked: some of the data may be out of date.
     pub stale: bool,
+    /// Some of the data is past its freshness while a refresh runs behind the page: when the
+    /// oldest of it was fetched (ISO 8601, UTC). `None` while all of it is fresh.
+    pub updated: Option<String>,
+}
+
+impl DataAge {
+    /// The age of a page made from both: stale if either is, as old as the older.
+    pub fn and(self, other: DataAge) -> DataAge {
+        let updated = match (self.updated, other.updated) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        DataAge {
+            stale: self.stale || other.stale,
+            updated,
+        }
+    }
 }
 
 /// One order as the overview lists it.
@@ -320,7 +343,7 @@ pub struct Overview {
     /// Types present, in [`DocType::ALL`] order.
     pub type_counts: Vec<TypeCount>,
     pub total_documents: usize,
-    pub stale: bool,
+    pub age: DataAge,
 }
 
 /// One line of an order.
@@ -357,7 +380,7 @@ pub struct OrderDetail {
     pub tracking_number: Option<String>,
     /// Only groups that have documents, in [`DocType::ALL`] order.
     pub documents: Vec<DocumentGroup>,
-    pub stale: bool,
+    pub age: DataAge,
 }
 
 /// One billing payment (a monthly charge).
@@ -384,5 +407,5 @@ pub struct InvoiceHistory {
     pub invoices: Vec<DocumentRow>,
     /// The year's payments, newest billing period first.
     pub payments: Vec<PaymentRow>,
-    pub stale: bool,
+    pub age: DataAge,
 }

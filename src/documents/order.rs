@@ -44,7 +44,7 @@ fn OrderView(order: OrderDetail) -> impl IntoView {
     view! {
         <Title text=title.clone() />
         <h1>{title}</h1>
-        <StaleNotice stale=order.stale />
+        <StaleNotice age=order.age.clone() />
         <section class="panel" aria-labelledby="details-title">
             <h2 id="details-title">{t!(i18n, order_details)}</h2>
             <dl class="facts">

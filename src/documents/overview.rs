@@ -130,7 +130,7 @@ fn OverviewView(overview: Arc<Overview>, text: TextCache<Overview, OverviewText>
     let i18n = use_i18n();
     if overview.orders.is_empty() {
         return Either::Left(view! {
-            <StaleNotice stale=overview.stale />
+            <StaleNotice age=overview.age.clone() />
             <p class="panel empty">{t!(i18n, overview_no_orders)}</p>
         });
     }
@@ -188,7 +188,7 @@ fn OverviewView(overview: Arc<Overview>, text: TextCache<Overview, OverviewText>
         Either::Right(document_table(i18n, &text.latest, true))
     };
     Either::Right(view! {
-        <StaleNotice stale=overview.stale />
+        <StaleNotice age=overview.age.clone() />
         <section aria-labelledby="orders-title">
             <h2 id="orders-title">{t!(i18n, overview_orders)}</h2>
             <div class="table-wrap">

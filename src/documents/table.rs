@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_i18n::I18nContext;
 
 use crate::base::who::DocType;
-use crate::documents::model::{DocumentRow, Money};
+use crate::documents::model::{DataAge, DocumentRow, Money};
 use crate::i18n::*;
 use crate::ui::format;
 use crate::ui::pager::query_href;
@@ -183,15 +183,29 @@ pub fn document_table(
     }
 }
 
-/// Says that the page shows the last good data because FlexPortal failed just now.
+/// Says how current the page's data is, when it is not: the last good data because FlexPortal
+/// failed just now, or data past its freshness, with when it was fetched, while a refresh runs.
 #[component]
-pub fn StaleNotice(stale: bool) -> impl IntoView {
+pub fn StaleNotice(age: DataAge) -> impl IntoView {
     let i18n = use_i18n();
-    stale.then(|| {
+    let locale = i18n.get_locale_untracked();
+    if age.stale {
+        return Some(
+            view! {
+                <p class="notice-stale" role="status">
+                    {t!(i18n, stale_notice)}
+                </p>
+            }
+            .into_any(),
+        );
+    }
+    let when = format::date_time(age.updated.as_deref()?, locale);
+    Some(
         view! {
-            <p class="notice-stale" role="status">
-                {t!(i18n, stale_notice)}
+            <p class="notice-updated" role="status">
+                {t!(i18n, updated_notice, when = move || when.clone())}
             </p>
         }
-    })
+        .into_any(),
+    )
 }

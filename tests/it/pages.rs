@@ -371,3 +371,35 @@ async fn a_warm_page_view_costs_no_upstream_calls() {
     dana.get("/").await;
     assert_eq!(counters.total(), 0, "warm views are served from the cache");
 }
+
+#[tokio::test]
+async fn data_past_its_freshness_is_shown_at_once_with_its_time() {
+    use std::time::{Duration, Instant};
+    let app = TestApp::new(&[("FLEXPORTAL_CACHE_TTL_SECS", "1")]).await;
+    let mut clara = signed_in(&app, CLARA).await;
+    let fresh = clara.get("/documents").await;
+    assert!(!fresh.text().contains("Shown as of"));
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+
+    // FlexPortal is slow now: the reader does not wait for it.
+    app.sim().faults.set_latency(Duration::from_secs(2));
+    let started = Instant::now();
+    let old = clara.get("/documents").await;
+    assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+    assert_eq!(old.status, StatusCode::OK);
+    assert!(old.text().contains("Shown as of"), "{}", old.text());
+    assert!(old.text().contains("UTC"));
+    assert_eq!(result_count(&old.body), result_count(&fresh.body));
+    app.sim().faults.set_latency(Duration::ZERO);
+
+    // Once the refresh behind it is in, the page is current again and says nothing.
+    let mut now = clara.get("/documents").await;
+    for _ in 0..60 {
+        if !now.text().contains("Shown as of") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        now = clara.get("/documents").await;
+    }
+    assert!(!now.text().contains("Shown as of"));
+}

@@ -13,7 +13,7 @@ use super::rows::row;
 use crate::base::server::principal::Scope;
 use crate::base::who::DocType;
 use crate::documents::model::{
-    DocumentFacets, DocumentList, DocumentQuery, DocumentRow, QueryNotice, Sort, TypeCount,
+    DataAge, DocumentFacets, DocumentList, DocumentQuery, DocumentRow, QueryNotice, Sort, TypeCount,
 };
 
 /// The visible rows of a scope, newest first, with what the filters offer.
@@ -110,7 +110,7 @@ pub(super) fn page_of(
     index: &DocumentIndex,
     mut query: DocumentQuery,
     mut notices: Vec<QueryNotice>,
-    stale: bool,
+    age: DataAge,
 ) -> DocumentList {
     let needle = query.q.as_deref().map(str::to_lowercase);
     let mut matching: Vec<usize> = (0..index.rows.len())
@@ -163,7 +163,7 @@ pub(super) fn page_of(
         query,
         notices,
         facets: index.facets.clone(),
-        stale,
+        age,
     }
 }
 

@@ -10,18 +10,18 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::derived::{AnswerId, Derived, Held};
 use super::rows::newest_order_first;
-use super::upstream::{doc_type, plausible_id, upstream_error};
+use super::upstream::{age_of, doc_type, plausible_id, upstream_error};
 use crate::base::error::AppError;
 use crate::base::server::principal::Scope;
-use crate::documents::model::OrderSummary;
+use crate::documents::model::{DataAge, OrderSummary};
 
 /// The orders a scope covers, newest first, each checked to belong to the scope's customer.
 #[derive(Clone, Debug)]
 pub struct OwnedOrders {
     /// Shared: derived once per set of upstream answers (see [`Derived`]).
     pub orders: Arc<Vec<Order>>,
-    /// True when some upstream answer behind this was a stale copy.
-    pub stale: bool,
+    /// How current the answers behind this are.
+    pub age: DataAge,
 }
 
 impl OwnedOrders {
@@ -51,7 +51,7 @@ pub async fn owned_orders(client: &Client, scope: &Scope) -> Result<OwnedOrders,
         if !plausible_id(order_id) {
             return Ok(OwnedOrders {
                 orders: Arc::default(),
-                stale: false,
+                age: DataAge::default(),
             });
         }
         // The customer's record too: it is where FlexPortal says the customer is still
@@ -62,13 +62,13 @@ pub async fn owned_orders(client: &Client, scope: &Scope) -> Result<OwnedOrders,
             Ok(c) if c.value.status != flexportal::model::CustomerStatus::Active => {
                 return Ok(OwnedOrders {
                     orders: Arc::default(),
-                    stale: c.stale,
+                    age: age_of(&c),
                 })
             }
             Err(flexportal::Error::NotFound) => {
                 return Ok(OwnedOrders {
                     orders: Arc::default(),
-                    stale: false,
+                    age: DataAge::default(),
                 })
             }
             _ => {}
@@ -83,13 +83,13 @@ pub async fn owned_orders(client: &Client, scope: &Scope) -> Result<OwnedOrders,
                             .into_iter()
                             .collect(),
                     ),
-                    stale: fetched.stale,
+                    age: age_of(&fetched),
                 })
             }
             Err(flexportal::Error::NotFound | flexportal::Error::Rejected { .. }) => {
                 Ok(OwnedOrders {
                     orders: Arc::default(),
-                    stale: false,
+                    age: DataAge::default(),
                 })
             }
             Err(e) => Err(upstream_error(e)),
@@ -112,7 +112,7 @@ pub async fn owned_orders(client: &Client, scope: &Scope) -> Result<OwnedOrders,
                 .map_err(upstream_error)
         },
     )?;
-    let mut stale = listed.stale || customer.as_ref().is_some_and(|c| c.stale);
+    let mut age = age_of(&listed).and(customer.as_ref().map(age_of).unwrap_or_default());
     let tenant = client.tenant_id();
     // The customer's answer and the order list decide the result, unless orders must be
     // looked up one by one as well (which is then done every time, as the lookups' answers
@@ -123,7 +123,7 @@ pub async fn owned_orders(client: &Client, scope: &Scope) -> Result<OwnedOrders,
     }
     answers.push(AnswerId::of(&listed.value, listed.value.is_empty()));
     if let Some(orders) = OWNED.find(tenant, scope, &[], &answers) {
-        return Ok(OwnedOrders { orders, stale });
+        return Ok(OwnedOrders { orders, age });
     }
 
     let mut orders: BTreeMap<String, Order> = BTreeMap::new();
@@ -179,7 +179,7 @@ pub async fn owned_orders(client: &Client, scope: &Scope) -> Result<OwnedOrders,
         for (asked, fetched) in found.into_iter().flatten() {
             let order = &fetched.value;
             if belongs_to(order, &asked, scope, tenant) {
-                stale |= fetched.stale;
+                age = age.and(age_of(&fetched));
                 orders
                     .entry(order.order_id.clone())
                     .or_insert_with(|| (**order).clone());
@@ -198,7 +198,7 @@ pub async fn owned_orders(client: &Client, scope: &Scope) -> Result<OwnedOrders,
             .collect();
         OWNED.keep(tenant, scope, Vec::new(), answers, held, orders.clone());
     }
-    Ok(OwnedOrders { orders, stale })
+    Ok(OwnedOrders { orders, age })
 }
 
 static OWNED: LazyLock<Derived<Vec<Order>>> = LazyLock::new(|| Derived::new(100_000, 4_096));

@@ -72,7 +72,7 @@ fn file(id: &str, order: Option<&str>, tenant: Option<&str>, kind: &str) -> File
 fn owned(ids: &[&str]) -> OwnedOrders {
     OwnedOrders {
         orders: Arc::new(ids.iter().map(|id| order(id, "cust_a")).collect()),
-        stale: false,
+        age: Default::default(),
     }
 }
 
@@ -341,7 +341,7 @@ fn pages_are_clamped_and_stable() {
             ..Default::default()
         },
         Vec::new(),
-        false,
+        Default::default(),
     );
     assert_eq!((list.page, list.page_count, list.rows.len()), (3, 3, 10));
     assert_eq!(list.notices[0].param, "page");
@@ -354,7 +354,7 @@ fn pages_are_clamped_and_stable() {
             ..Default::default()
         },
         Vec::new(),
-        false,
+        Default::default(),
     );
     assert_eq!(list.rows, again.rows);
     assert!(again.notices.is_empty());
@@ -410,7 +410,7 @@ fn a_page_is_a_slice_of_the_filtered_and_sorted_rows() {
                     page,
                     ..base.clone()
                 };
-                let list = page_of(&idx, query, Vec::new(), false);
+                let list = page_of(&idx, query, Vec::new(), Default::default());
                 assert_eq!(list.total, expected.len());
                 if list.page == page {
                     shown.extend(list.rows);

@@ -4,7 +4,9 @@ use flexportal::model::FileType;
 use flexportal::Fetched;
 
 use crate::base::error::AppError;
+use crate::base::server::clock::iso_time;
 use crate::base::who::DocType;
+use crate::documents::model::DataAge;
 
 /// Ids longer than this are not ids.
 const MAX_ID_LEN: usize = 200;
@@ -27,6 +29,14 @@ pub(crate) fn upstream_error(error: flexportal::Error) -> AppError {
                 request_id: String::new(),
             }
         }
+    }
+}
+
+/// How current an answer is, as a page says it.
+pub(super) fn age_of<T>(fetched: &Fetched<T>) -> DataAge {
+    DataAge {
+        stale: fetched.stale,
+        updated: (!fetched.fresh).then(|| iso_time(fetched.fetched_ms.div_euclid(1000))),
     }
 }
 

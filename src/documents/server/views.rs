@@ -20,12 +20,12 @@ use super::rows::{
     dedup_rows, iso_timestamp, money, order_summary, payment_row, payment_sort_key, payment_year,
     row,
 };
-use super::upstream::{empty_on_not_found, plausible_id, upstream_error};
+use super::upstream::{age_of, empty_on_not_found, plausible_id, upstream_error};
 use crate::base::error::AppError;
 use crate::base::server::principal::Scope;
 use crate::base::who::DocType;
 use crate::documents::model::{
-    DocumentGroup, DocumentList, DocumentQuery, DocumentRow, InvoiceHistory, OrderDetail,
+    DataAge, DocumentGroup, DocumentList, DocumentQuery, DocumentRow, InvoiceHistory, OrderDetail,
     OrderLine, Overview, Sort,
 };
 
@@ -39,7 +39,7 @@ const OVERVIEW_LATEST: usize = 5;
 /// The home page: orders, the newest documents and how many there are of each type.
 pub async fn overview(client: &Client, scope: &Scope) -> Result<Overview, AppError> {
     let owned = owned_orders(client, scope).await?;
-    let (index, files_stale) = visible_documents(client, scope, &owned).await?;
+    let (index, files_age) = visible_documents(client, scope, &owned).await?;
     // Derived from the owned orders, which are shared while their answers are the same.
     let answers = [AnswerId::of(&owned.orders, owned.orders.is_empty())];
     let summaries = SUMMARIES
@@ -63,7 +63,7 @@ pub async fn overview(client: &Client, scope: &Scope) -> Result<Overview, AppErr
         latest: index.rows.iter().take(OVERVIEW_LATEST).cloned().collect(),
         type_counts: index.facets.types.clone(),
         total_documents: index.rows.len(),
-        stale: owned.stale || files_stale,
+        age: owned.age.clone().and(files_age),
     })
 }
 
@@ -75,13 +75,8 @@ pub async fn documents(
     query: DocumentQuery,
 ) -> Result<DocumentList, AppError> {
     let owned = owned_orders(client, scope).await?;
-    let (index, files_stale) = visible_documents(client, scope, &owned).await?;
-    Ok(page_of(
-        &index,
-        query,
-        Vec::new(),
-        owned.stale || files_stale,
-    ))
+    let (index, files_age) = visible_documents(client, scope, &owned).await?;
+    Ok(page_of(&index, query, Vec::new(), owned.age.and(files_age)))
 }
 
 /// Fetches at the lowest priority what a customer's first pages read, their orders and each
@@ -164,7 +159,7 @@ pub async fn order_detail(
         shipped: order.shipped_at.map(iso_timestamp),
         tracking_number: order.tracking_number.clone(),
         documents,
-        stale: owned.stale || files.stale,
+        age: owned.age.clone().and(age_of(&files)),
     })
 }
 
@@ -185,11 +180,11 @@ pub async fn invoices(
             years: Vec::new(),
             invoices: Vec::new(),
             payments: Vec::new(),
-            stale: false,
+            age: DataAge::default(),
         });
     }
     let owned = owned_orders(client, scope).await?;
-    let ((index, files_stale), (payments, payments_stale)) = futures::try_join!(
+    let ((index, files_age), (payments, payments_age)) = futures::try_join!(
         visible_documents(client, scope, &owned),
         visible_payments(client, scope, &owned),
     )?;
@@ -226,7 +221,7 @@ pub async fn invoices(
         years,
         invoices,
         payments: payments.into_iter().map(payment_row).collect(),
-        stale: owned.stale || files_stale || payments_stale,
+        age: owned.age.clone().and(files_age).and(payments_age),
     })
 }
 
@@ -237,7 +232,7 @@ pub(super) async fn visible_documents(
     client: &Client,
     scope: &Scope,
     owned: &OwnedOrders,
-) -> Result<(Arc<DocumentIndex>, bool), AppError> {
+) -> Result<(Arc<DocumentIndex>, DataAge), AppError> {
     // Owned ids: the stream must not borrow from here. In the owned orders' order, so that
     // the same answers always give the same rows.
     let orders: Vec<(String, OrderStatus)> = owned
@@ -262,7 +257,10 @@ pub(super) async fn visible_documents(
         .buffered(CONCURRENT_REQUESTS)
         .try_collect()
         .await?;
-    let stale = lists.iter().any(|l| l.stale);
+    let age = lists
+        .iter()
+        .map(age_of)
+        .fold(DataAge::default(), DataAge::and);
     let lists: Vec<Arc<Vec<File>>> = lists.into_iter().map(|l| l.value).collect();
     let tenant = client.tenant_id();
     let answers: Vec<AnswerId> = lists
@@ -271,7 +269,7 @@ pub(super) async fn visible_documents(
         .collect();
     let order_ids: Vec<&str> = owned.orders.iter().map(|o| o.order_id.as_str()).collect();
     if let Some(index) = INDEXES.find(tenant, scope, &order_ids, &answers) {
-        return Ok((index, stale));
+        return Ok((index, age));
     }
     if owned.orders.len() > MAX_ORDERS_LISTED {
         tracing::warn!(
@@ -284,7 +282,7 @@ pub(super) async fn visible_documents(
     let order_ids = order_ids.into_iter().map(str::to_owned).collect();
     let held = lists.iter().map(Held::of).collect();
     INDEXES.keep(tenant, scope, order_ids, answers, held, index.clone());
-    Ok((index, stale))
+    Ok((index, age))
 }
 
 /// A business customer has about a thousand documents; a row is a few hundred bytes.
@@ -296,29 +294,29 @@ async fn visible_payments(
     client: &Client,
     scope: &Scope,
     owned: &OwnedOrders,
-) -> Result<(Vec<Payment>, bool), AppError> {
+) -> Result<(Vec<Payment>, DataAge), AppError> {
     let payments = client
         .payments_of_customer(&scope.customer_id)
         .await
         .or_else(empty_on_not_found)
         .map_err(upstream_error)?;
-    let mut stale = payments.stale;
+    let mut age = age_of(&payments);
     let mine = payments
         .value
         .iter()
         .filter(|p| p.customer_id == scope.customer_id);
     let Some(order_id) = &scope.order_id else {
-        return Ok((mine.cloned().collect(), stale));
+        return Ok((mine.cloned().collect(), age));
     };
     if !owned.contains(order_id) {
-        return Ok((Vec::new(), stale));
+        return Ok((Vec::new(), age));
     }
     let rentals = client
         .rentals_of_customer(&scope.customer_id)
         .await
         .or_else(empty_on_not_found)
         .map_err(upstream_error)?;
-    stale |= rentals.stale;
+    age = age.and(age_of(&rentals));
     let rental_ids: HashSet<&str> = rentals
         .value
         .iter()
@@ -333,5 +331,5 @@ async fn visible_payments(
         })
         .cloned()
         .collect();
-    Ok((mine, stale))
+    Ok((mine, age))
 }
