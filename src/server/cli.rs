@@ -1,11 +1,12 @@
 //! The `folio` command line: `folio` (or `folio serve`) serves, `folio staff …` manages the
-//! account managers. Parsed by clap, so `--help` and `--version` work everywhere and a wrong
+//! account managers, `folio answers purge` drops kept FlexPortal answers. Parsed by clap, so `--help` and `--version` work everywhere and a wrong
 //! argument answers with the usage and exit status 2.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use super::answers::AnswersCommand;
 use crate::staff::server::command::StaffCommand;
 
 /// Folio, the customer document portal for businesses on FlexPortal.
@@ -28,6 +29,11 @@ enum Command {
         #[command(subcommand)]
         command: StaffCommand,
     },
+    /// Drop the FlexPortal answers kept in the configured database.
+    Answers {
+        #[command(subcommand)]
+        command: AnswersCommand,
+    },
 }
 
 impl Cli {
@@ -49,5 +55,6 @@ pub async fn main() -> ExitCode {
     match Cli::parse().command {
         None | Some(Command::Serve) => super::run().await,
         Some(Command::Staff { command }) => crate::staff::server::command::command(command).await,
+        Some(Command::Answers { command }) => super::answers::command(command).await,
     }
 }

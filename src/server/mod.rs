@@ -1,6 +1,7 @@
 //! The assembled server: the features on the platform, behind one router. Reads the
 //! configuration, builds the state and serves until SIGINT or SIGTERM.
 
+mod answers;
 pub mod cli;
 mod principal;
 pub mod router;

@@ -148,3 +148,49 @@ fn the_staff_command_runs_on_the_configured_database() {
     assert!(text(&wrong.stderr).contains("not an email address"));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test]
+async fn answers_purge_drops_one_customers_kept_answers_or_all() {
+    use crate::common::{signed_in, TestApp};
+    let (dir, url) = database("answers-purge");
+    let app = TestApp::new(&[("DATABASE_URL", url.as_str())]).await;
+    let mut clara = signed_in(&app, "clara.jensen@example.org").await;
+    assert_eq!(clara.get("/documents").await.status.as_u16(), 200);
+    let kept = |owner: &'static str| {
+        let url = url.clone();
+        async move {
+            use sqlx::Connection;
+            let mut db = sqlx::SqliteConnection::connect(&url).await.unwrap();
+            let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM answers WHERE owner = $1")
+                .bind(owner)
+                .fetch_one(&mut db)
+                .await
+                .unwrap();
+            count
+        }
+    };
+    assert!(kept("cust_0003").await > 0);
+
+    let out = command(&["answers", "purge", "--customer", "cust_0003"])
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        text(&out.stdout).contains("of customer cust_0003"),
+        "{out:?}"
+    );
+    assert_eq!(kept("cust_0003").await, 0);
+
+    let out = command(&["answers", "purge"])
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let wrong = command(&["answers", "purge", "--everything"])
+        .output()
+        .unwrap();
+    assert_eq!(wrong.status.code(), Some(2));
+    drop(app);
+    let _ = std::fs::remove_dir_all(dir);
+}

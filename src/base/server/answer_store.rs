@@ -128,18 +128,25 @@ impl SqlAnswers {
         Ok(gone)
     }
 
-    /// Drops every kept answer of one customer, or all of them. Returns how many went.
-    pub async fn purge(&self, owner: Option<&str>) -> StoreResult<u64> {
+    /// Drops every kept answer of one customer, or all of them, noting the changes for the
+    /// running instances. Returns how many went. Touches nothing else (the budget's rows are
+    /// the running instances').
+    pub async fn purge(store: &Store, owner: Option<&str>) -> StoreResult<u64> {
         let keys: Vec<String> = match owner {
             Some(owner) => sqlx::query("SELECT key FROM answers WHERE owner = $1").bind(owner),
             None => sqlx::query("SELECT key FROM answers"),
         }
-        .fetch_all(&self.store.pool)
+        .fetch_all(&store.pool)
         .await?
         .iter()
         .map(|r| r.try_get(0))
         .collect::<Result<_, _>>()?;
-        self.remove(&keys)
+        let answers = Self {
+            store: store.clone(),
+            allowance: Allowance::per_minute(1),
+        };
+        answers
+            .remove(&keys)
             .await
             .map_err(|e| sqlx::Error::Protocol(e.0))?;
         Ok(keys.len() as u64)
