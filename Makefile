@@ -15,14 +15,14 @@ export LEPTOS_SITE_PKG_DIR := pkg
 # cargo-leptos builds everything with `--cfg erase_components` (`always-erase-components` in
 # Cargo.toml); the lint and test steps use the same flag so that they share those builds'
 # dependencies.
-lint unit: export RUSTFLAGS := --cfg erase_components
+lint unit scale: export RUSTFLAGS := --cfg erase_components
 
-.PHONY: run test bench soak bench-micro release setup-run setup-test setup-bench fmt-check layout lint unit build e2e clean
+.PHONY: run test bench soak bench-micro release setup-run setup-test setup-bench fmt-check layout lint unit build scale e2e clean
 
 run: setup-run
 	cargo leptos serve --release --precompress
 
-test: setup-test fmt-check layout lint unit build e2e
+test: setup-test fmt-check layout lint unit build scale e2e
 	@echo "make test: every check passed"
 
 setup-run:
@@ -56,6 +56,11 @@ unit:
 
 build:
 	cargo leptos build
+
+# Two instances of the built binary on one PostgreSQL database behind HAProxy: shared answers,
+# sessions and budget, SIGTERM and SIGKILL under load (see crates/folio-bench/src/scale.rs).
+scale:
+	cargo run -p folio-bench -- scale --folio target/debug/folio
 
 e2e:
 	cd end2end && npx playwright test

@@ -3,7 +3,7 @@
 # already there at the right version. Safe to run again and again.
 #
 #   scripts/setup.sh run    toolchain: wasm target, cargo-leptos, wasm-bindgen CLI, wasm-opt
-#   scripts/setup.sh test   the above, plus Chromium and the end-to-end test packages
+#   scripts/setup.sh test   the above, plus Chromium, HAProxy and the end-to-end test packages
 #   scripts/setup.sh bench  the toolchain, plus Chromium, wrk, brotli and Lighthouse
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -70,7 +70,8 @@ if [ "${mode}" = "bench" ]; then
 fi
 
 if [ "${mode}" = "test" ]; then
-  apt_install chromium
+  # HAProxy and psql: the scale-out test balances two instances on one PostgreSQL database.
+  apt_install chromium haproxy postgresql-client
   # aiosmtpd: the real SMTP server the mail tests start.
   if ! python3 -c "import aiosmtpd" 2>/dev/null; then
     say "installing aiosmtpd (SMTP server for the tests)"

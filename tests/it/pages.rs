@@ -385,7 +385,11 @@ async fn data_past_its_freshness_is_shown_at_once_with_its_time() {
     app.sim().faults.set_latency(Duration::from_secs(2));
     let started = Instant::now();
     let old = clara.get("/documents").await;
-    assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(old.status, StatusCode::OK);
     assert!(old.text().contains("Shown as of"), "{}", old.text());
     assert!(old.text().contains("UTC"));

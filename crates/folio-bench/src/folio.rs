@@ -20,6 +20,8 @@ pub struct Settings {
     /// `FLEXPORTAL_RATE_LIMIT_PER_MIN`
     pub budget_per_min: u32,
     pub extra: Vec<(&'static str, String)>,
+    /// The port to listen on; a free one when `None`.
+    pub port: Option<u16>,
 }
 
 pub struct Folio {
@@ -43,7 +45,10 @@ impl Drop for TempDir {
 impl Folio {
     /// Starts `binary` on a free port with a fresh SQLite database, and waits until it is ready.
     pub async fn start(binary: &Path, site_root: &Path, s: &Settings) -> Result<Self, String> {
-        let port = free_port()?;
+        let port = match s.port {
+            Some(port) => port,
+            None => free_port()?,
+        };
         let base = format!("http://127.0.0.1:{port}");
         let data = std::env::temp_dir().join(format!("folio-bench-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&data).map_err(|e| e.to_string())?;
@@ -151,6 +156,20 @@ impl Folio {
         matches!(self.child.try_wait(), Ok(None))
     }
 
+    /// Asks Folio to stop as an orchestrator does (SIGTERM) and waits until it has.
+    pub async fn terminate(mut self) -> Result<(), String> {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.pid.to_string()])
+            .status()
+            .await
+            .map_err(|e| e.to_string())?;
+        if !status.success() {
+            return Err(format!("kill -TERM {} failed", self.pid));
+        }
+        let _ = self.child.wait().await;
+        Ok(())
+    }
+
     pub async fn stop(mut self) {
         let _ = self.child.start_kill();
         let _ = self.child.wait().await;
@@ -164,7 +183,7 @@ pub struct Panics {
     pub other: usize,
 }
 
-fn free_port() -> Result<u16, String> {
+pub fn free_port() -> Result<u16, String> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     Ok(listener.local_addr().map_err(|e| e.to_string())?.port())
 }
@@ -209,12 +228,25 @@ impl Http {
         form: &str,
         cookie: Option<&str>,
     ) -> Result<Answer, String> {
+        self.post_form_from(base, base, path, form, cookie).await
+    }
+
+    /// A form posted to `base` from a page of `origin` (an instance behind a balancer is
+    /// posted to from the balancer's pages).
+    pub async fn post_form_from(
+        &self,
+        origin: &str,
+        base: &str,
+        path: &str,
+        form: &str,
+        cookie: Option<&str>,
+    ) -> Result<Answer, String> {
         let mut request = self
             .client
             .post(format!("{base}{path}"))
             .header(
                 ORIGIN,
-                HeaderValue::from_str(base).map_err(|e| e.to_string())?,
+                HeaderValue::from_str(origin).map_err(|e| e.to_string())?,
             )
             .header("content-type", "application/x-www-form-urlencoded")
             .body(form.to_owned());

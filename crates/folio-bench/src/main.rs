@@ -5,13 +5,15 @@
 //! folio-bench bench [--folio target/release/folio] [--site target/site] [--out bench/REPORT.md]
 //! folio-bench soak  [--folio …] [--site …] [--seconds 180]
 //! folio-bench signins [--folio …] [--site …] [--count 1000]
+//! folio-bench scale [--folio target/debug/folio] [--site …]
 //! ```
 //!
 //! Both start the stand-in FlexPortal in this process (the demo tenant plus a crowd of
 //! generated customers), an SMTP sink for the sign-in mails, and the release `folio` binary
 //! against them, signing sessions in through the real flow. Load comes from wrk. `bench`
 //! prints its figures and writes them to the report; it fails only when it cannot measure.
-//! `soak` fails only on a correctness failure.
+//! `soak` fails only on a correctness failure. `scale` runs two instances on one PostgreSQL
+//! behind HAProxy and fails when what scale-out must hold does not (`make test` runs it).
 
 mod bench;
 mod folio;
@@ -19,6 +21,7 @@ mod front;
 mod load;
 mod report;
 mod rig;
+mod scale;
 mod smtp;
 mod soak;
 mod upstream;
@@ -64,6 +67,7 @@ async fn main() -> ExitCode {
                 .unwrap_or(1000);
             bench::sign_ins(&paths, count).await
         }
+        Some("scale") => scale::run(&paths).await,
         Some("soak") => {
             let seconds = value("--seconds")
                 .and_then(|s| s.parse().ok())
@@ -72,7 +76,7 @@ async fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "usage: folio-bench bench|soak|signins [--folio PATH] [--site DIR] [--seconds N] [--count N]"
+                "usage: folio-bench bench|soak|signins|scale [--folio PATH] [--site DIR] [--seconds N] [--count N]"
             );
             return ExitCode::from(2);
         }

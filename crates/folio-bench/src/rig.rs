@@ -53,6 +53,7 @@ pub(crate) fn settings(upstream: &Upstream, smtp_url: &str, budget: u32) -> Sett
         smtp_url: smtp_url.to_owned(),
         budget_per_min: budget,
         extra: Vec::new(),
+        port: None,
     }
 }
 
