@@ -268,6 +268,11 @@ impl Client {
                     [one] => Some(one.customer_id.clone()),
                     _ => None,
                 };
+                // The lookup's answers are whole customer records: kept as such too, they
+                // spare the customer's first page one call.
+                for customer in &found {
+                    self.keep_customer(customer.clone()).await?;
+                }
                 (Arc::new(found.clone()), to_json(&found)?, None, owner)
             }
             Ask::Customer(id) => {
@@ -330,6 +335,35 @@ impl Client {
                 hint: status.map(|s| s.as_str().to_owned()),
             },
         })
+    }
+
+    /// Keeps a customer record fetched some other way (in a lookup by email) as the answer to
+    /// `GET /v1/customers/{id}`, after the watch has seen it, as a fetched record would be.
+    async fn keep_customer(&self, customer: Customer) -> Result<(), Error> {
+        let ask = Ask::Customer(customer.customer_id.clone());
+        let customer = Arc::new(customer);
+        if let Some(watch) = self.inner.customer_watch.get() {
+            watch(customer.clone()).await;
+        }
+        let now = now_ms();
+        let fresh_for = self.inner.config.freshness.of(&ask, None, None, now);
+        let stored = StoredAnswer {
+            body: to_json(&*customer)?,
+            version: new_version(),
+            fetched_ms: now,
+            fresh_until_ms: now.saturating_add(ms(fresh_for)),
+            owner: Some(customer.customer_id.clone()),
+            hint: None,
+        };
+        self.keep(
+            &ask.key(),
+            Answer {
+                value: customer,
+                stored,
+            },
+        )
+        .await;
+        Ok(())
     }
 
     /// Marks the answers to `asks` for refresh (a webhook's hint): readers keep getting them
