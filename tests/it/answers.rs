@@ -207,3 +207,94 @@ async fn without_a_webhook_secret_there_is_no_webhook_endpoint() {
     let answer = hook(&app, "/hooks/flexportal", Some(SECRET), body).await;
     assert_eq!(answer.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_first_page_after_the_sign_in_mail_is_warm() {
+    let app = TestApp::new(&[]).await;
+    let mut clara = signed_in(&app, CLARA).await;
+    // The warm-up runs at the lowest priority once the mail is out.
+    let counters = app.sim().counters.clone();
+    let mut last = u64::MAX;
+    for _ in 0..50 {
+        let now = counters.total();
+        if now == last {
+            break;
+        }
+        last = now;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        metric(
+            &app,
+            "folio_upstream_granted_total{priority=\"background\"}"
+        ) > 0
+    );
+    counters.reset();
+    assert_eq!(clara.get("/documents").await.status, StatusCode::OK);
+    assert_eq!(counters.total(), 0, "{:?}", counters.snapshot());
+
+    // An address that is no customer's starts nothing but its lookup.
+    let before = metric(
+        &app,
+        "folio_upstream_granted_total{priority=\"background\"}",
+    );
+    let answer = Browser::new(&app)
+        .post("/login", "email=nobody%40example.com")
+        .await;
+    assert_eq!(answer.location(), "/login/check");
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(counters.get("GET /v1/customers"), 1);
+    assert_eq!(counters.total(), 1, "{:?}", counters.snapshot());
+    assert_eq!(
+        metric(
+            &app,
+            "folio_upstream_granted_total{priority=\"background\"}"
+        ),
+        before
+    );
+}
+
+#[tokio::test]
+async fn a_429_pauses_every_instance_and_sign_in_limits_hold_across_them() {
+    let pg = PgDatabase::create().await;
+    let url = pg.url();
+    let vars = [("DATABASE_URL", url.as_str())];
+    let a = TestApp::new(&vars).await;
+    let b = TestApp::new(&vars).await;
+
+    // Three sign-in mails per address per 15 minutes, whichever instance is asked.
+    for (i, app) in [&a, &b, &a, &b].into_iter().enumerate() {
+        let answer = Browser::new(app)
+            .post("/login", &format!("email={}", form_value(CLARA)))
+            .await;
+        assert_eq!(answer.location(), "/login/check", "request {i}");
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mails = mails_to(&a, CLARA).await + mails_to(&b, CLARA).await;
+    assert_eq!(mails, 3, "the fourth request got no mail");
+
+    // FlexPortal says 429 to a, for 30 s: b sends nothing either.
+    a.sim().faults.fail_next_with_429(1, 30);
+    let limited = a.state.upstream.client.order("ord_10001").await;
+    assert!(
+        matches!(limited, Err(flexportal::Error::RateLimited { .. })),
+        "{limited:?}"
+    );
+    let calls = b.sim().counters.total();
+    let held = b.state.upstream.client.order("ord_10002").await;
+    assert!(
+        matches!(held, Err(flexportal::Error::BudgetExhausted { .. })),
+        "{held:?}"
+    );
+    assert_eq!(b.sim().counters.total(), calls, "b held back too");
+    drop((a, b));
+    pg.drop_it().await;
+}
+
+#[test]
+fn the_request_log_hides_a_webhook_secret_in_the_path() {
+    use folio::base::server::telemetry::loggable_path;
+    let path = format!("/hooks/flexportal/{SECRET}");
+    assert_eq!(loggable_path(&path), "/hooks/flexportal/…");
+    assert_eq!(loggable_path("/hooks/flexportal"), "/hooks/flexportal");
+}
