@@ -555,6 +555,18 @@ impl Builder {
             let plan = [(n % PRODUCTS.len(), 1, 24)];
             self.order(who, created, "fulfilled", &plan, OrderKind::Standard);
         }
+        // Every twentieth is a small business: eleven more orders over two years, one of them
+        // cancelled, as a portal's busier customers have.
+        for n in (19..extra).step_by(20) {
+            let who = PEOPLE.len() + n;
+            for k in 0..11u32 {
+                let (year, month) = (2024 + (k * 2) / 12, 1 + (k * 2) % 12);
+                let created = epoch(i64::from(year), month, 3 + k, 10, 0);
+                let status = if k == 4 { "cancelled" } else { "fulfilled" };
+                let plan = [((n + k as usize) % PRODUCTS.len(), 1 + k % 3, 12)];
+                self.order(who, created, status, &plan, OrderKind::Standard);
+            }
+        }
     }
 
     fn business_orders(&mut self) {

@@ -126,17 +126,20 @@ impl Freshness {
         }
     }
 
-    /// Every duration multiplied by `factor` (for a compressed day in a benchmark).
+    /// Every duration multiplied by `factor`, and the fraction too, so that file lists stay
+    /// fresh for the same share of their (real) age: for a compressed day in a benchmark.
     pub fn scaled(self, factor: f64) -> Self {
-        let scale = |d: Duration| d.mul_f64(factor.max(0.0));
+        let factor = factor.max(0.0);
+        let scale = |d: Duration| d.mul_f64(factor);
         Self {
+            files_fraction: self.files_fraction * factor,
             records: scale(self.records),
             lookups: scale(self.lookups),
             billing: scale(self.billing),
             files_floor: scale(self.files_floor),
             files_ceiling: scale(self.files_ceiling),
             files_cancelled: scale(self.files_cancelled),
-            ..self
+            adaptive: self.adaptive,
         }
     }
 

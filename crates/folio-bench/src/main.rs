@@ -6,6 +6,7 @@
 //! folio-bench soak  [--folio …] [--site …] [--seconds 180]
 //! folio-bench signins [--folio …] [--site …] [--count 1000]
 //! folio-bench scale [--folio target/debug/folio] [--site …]
+//! folio-bench day [--folio …] [--site …]
 //! ```
 //!
 //! Both start the stand-in FlexPortal in this process (the demo tenant plus a crowd of
@@ -16,6 +17,7 @@
 //! behind HAProxy and fails when what scale-out must hold does not (`make test` runs it).
 
 mod bench;
+mod day;
 mod folio;
 mod front;
 mod load;
@@ -68,6 +70,11 @@ async fn main() -> ExitCode {
             bench::sign_ins(&paths, count).await
         }
         Some("scale") => scale::run(&paths).await,
+        // Only the compressed day of `bench`, printed.
+        Some("day") => {
+            let mut report = report::Report::default();
+            day::run(&paths, &mut report).await
+        }
         Some("soak") => {
             let seconds = value("--seconds")
                 .and_then(|s| s.parse().ok())
@@ -76,7 +83,7 @@ async fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "usage: folio-bench bench|soak|signins|scale [--folio PATH] [--site DIR] [--seconds N] [--count N]"
+                "usage: folio-bench bench|soak|signins|scale|day [--folio PATH] [--site DIR] [--seconds N] [--count N]"
             );
             return ExitCode::from(2);
         }

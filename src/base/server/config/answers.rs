@@ -24,7 +24,9 @@ pub struct AnswersConfig {
     /// freshness at once and refreshes it behind the reader; `false` makes the reader wait.
     pub stale_while_revalidate: bool,
     /// Freshness of each kind of answer (`FLEXPORTAL_CACHE_TTL_SECS`, `FOLIO_FRESH_*`,
-    /// `FOLIO_ADAPTIVE_FRESHNESS`).
+    /// `FOLIO_ADAPTIVE_FRESHNESS`). `FOLIO_COMPRESS_TIME` (for benchmarks; default 1) divides
+    /// every freshness and the budget's window, so that a day compressed into minutes keeps a
+    /// day's proportions.
     pub freshness: Freshness,
     /// The tenant's budget: `FLEXPORTAL_RATE_LIMIT_PER_MIN` requests per
     /// `FOLIO_BUDGET_WINDOW_SECS` (default 61: a minute and a margin), with
@@ -98,6 +100,10 @@ impl AnswersConfig {
         } else {
             Freshness::flat(records)
         };
+        // For benchmarks that compress a day into minutes: every freshness and the budget's
+        // window run this many times faster.
+        let compress = whole("FOLIO_COMPRESS_TIME", 1, 1, 100_000)?;
+        let freshness = freshness.scaled(1.0 / f64::from(compress));
         let background = whole("FOLIO_BUDGET_BACKGROUND_PERCENT", 30, 0, 100)?;
         let sign_in = whole("FOLIO_BUDGET_SIGNIN_PERCENT", 20, 0, 100)?;
         if background + sign_in > 100 {
@@ -108,7 +114,7 @@ impl AnswersConfig {
         }
         let allowance = Allowance {
             limit: requests_per_minute,
-            window: secs("FOLIO_BUDGET_WINDOW_SECS", 61, 3600)?,
+            window: secs("FOLIO_BUDGET_WINDOW_SECS", 61, 3600)?.div_f64(f64::from(compress)),
             shares: Shares {
                 background,
                 sign_in,
