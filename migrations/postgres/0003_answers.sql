@@ -8,7 +8,10 @@ CREATE TABLE answers (
     owner TEXT,
     hint TEXT,
     used_ms BIGINT NOT NULL,
-    bytes BIGINT NOT NULL
+    bytes BIGINT NOT NULL,
+    -- When the answer was last marked for refresh (a webhook): an answer asked for before
+    -- then is kept as past its freshness.
+    marked_ms BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX answers_owner ON answers (owner);
 CREATE INDEX answers_used ON answers (used_ms);

@@ -51,9 +51,14 @@ pub async fn load_principal(
         Ok(None) => {}
         // The database is away: whoever this is, nothing can be shown or done for them now.
         // They are told so, not asked to sign in; their session is untouched.
-        Err(e) => {
+        Err(tower_sessions::session::Error::Store(e)) => {
             tracing::error!(error = %e, "cannot read the session: the database is unavailable");
             return database_down(request_locale(request.headers()));
+        }
+        // A session this version cannot read (written by an older one): it is over.
+        Err(e) => {
+            tracing::warn!(error = %e, "an unreadable session ends");
+            let _ = session.flush().await;
         }
     }
     if let Ok(Some(pending)) = session.get::<PendingSignIn>(PENDING_KEY).await {

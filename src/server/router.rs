@@ -138,9 +138,16 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
-        // FlexPortal's webhooks: server to server, no session.
-        .route("/hooks/flexportal", post(hooks::receive))
-        .route("/hooks/flexportal/{secret}", post(hooks::receive_in_path))
+        // FlexPortal's webhooks: server to server, no session. Any other method answers 404,
+        // like an unknown path: a 405 would tell that the endpoint exists.
+        .route(
+            "/hooks/flexportal",
+            post(hooks::receive).fallback(|| async { not_found() }),
+        )
+        .route(
+            "/hooks/flexportal/{secret}",
+            post(hooks::receive_in_path).fallback(|| async { not_found() }),
+        )
         .nest_service(&format!("/{}", options.site_pkg_dir), pkg)
         .route_service("/favicon.svg", favicon)
         .fallback_service(app)

@@ -130,6 +130,8 @@ pub(crate) struct Hit {
     pub fetched_ms: i64,
     pub fresh: bool,
     pub failed: bool,
+    /// What the answer's freshness followed (a file list's order status).
+    pub hint: Option<String>,
 }
 
 impl Hit {
@@ -230,6 +232,7 @@ impl Cache {
             fetched_ms: entry.fetched_ms,
             fresh: now_ms() < entry.stamp.fresh_until_ms,
             failed: entry.failed,
+            hint: entry.hint.clone(),
         };
         if entry.touched.elapsed() >= TOUCH_EVERY {
             entry.touched = Instant::now();
@@ -270,6 +273,21 @@ impl Cache {
                 fetched_ms: entry.fetched_ms,
                 fresh: now_ms() < entry.stamp.fresh_until_ms,
                 failed: false,
+                hint: entry.hint.clone(),
+            };
+        }
+        // An answer asked for before the one in memory was never replaces it.
+        if let Some(entry) = entries
+            .get(key)
+            .filter(|e| e.version != answer.version && e.fetched_ms > answer.fetched_ms)
+        {
+            return Hit {
+                value: entry.value.clone(),
+                stamp: entry.stamp.clone(),
+                fetched_ms: entry.fetched_ms,
+                fresh: !entry.failed && now_ms() < entry.stamp.fresh_until_ms,
+                failed: entry.failed,
+                hint: entry.hint.clone(),
             };
         }
         if entries.len() >= self.max_entries && !entries.contains_key(key) {
@@ -309,6 +327,7 @@ impl Cache {
             fetched_ms: answer.fetched_ms,
             fresh: now_ms() < answer.fresh_until_ms,
             failed: false,
+            hint: answer.hint.clone(),
         }
     }
 
@@ -332,6 +351,7 @@ impl Cache {
             fetched_ms: entry.fetched_ms,
             fresh: false,
             failed: true,
+            hint: entry.hint.clone(),
         })
     }
 

@@ -51,7 +51,7 @@ pub struct ClientConfig {
     pub max_retries: u32,
     /// The longest a reader's request waits for room in the budget or for a retry; beyond
     /// that it fails at once so the page can answer (with a kept answer or a clear "try
-    /// again"). Background work waits up to four times as long.
+    /// again"). Background work never waits: it is tried again at the next occasion.
     pub max_wait: Duration,
     /// Most pages followed in one list.
     pub max_pages: usize,

@@ -8,9 +8,10 @@
 //! - **Typed errors** by status, with the path of an undecodable field.
 //! - **Answers kept in two tiers**: decoded in memory for the hot path, and in an
 //!   [`AnswerStore`] behind it (Folio's database, shared by every instance). Identical
-//!   concurrent reads make one upstream call. A read with a kept answer never waits for
+//!   concurrent reads make one upstream call. A read with a kept answer does not wait for
 //!   FlexPortal: past its [`Freshness`], the answer is served at once and one refresh runs
-//!   behind it, across all instances (a lease in the store).
+//!   behind it, across all instances (a lease in the store). Sign-in lookups, and keys a caller
+//!   asked to [`Client::forget`], wait for the newest.
 //! - **The budget is a hard limit**, kept in the store so that every instance shares it, with
 //!   shares for background work and sign-in lookups ([`Priority`]); paused for everyone when
 //!   the upstream answers 429.

@@ -30,6 +30,13 @@ const LEASE_FOR: Duration = Duration::from_secs(60);
 /// tries again.
 const REST_AFTER_FAILURE: Duration = Duration::from_secs(5);
 const REST_AFTER_SKIP: Duration = Duration::from_secs(1);
+/// After a refresh that succeeded: a flood of hints for one answer (webhooks) then costs at
+/// most one call a second.
+const REST_AFTER_SUCCESS: Duration = Duration::from_secs(1);
+
+/// What an answer's freshness follows beyond the answer: its customer, and a file list's
+/// order status.
+type Context = (Option<String>, Option<OrderStatus>);
 
 /// Changes are read again from this far back, so that one a slow writer committed late, or an
 /// instance whose clock is a little behind, is not missed.
@@ -58,13 +65,32 @@ impl Client {
         T: DeserializeOwned + Send + Sync + 'static,
     {
         let inner = &self.inner;
-        let swr = inner.config.stale_while_revalidate;
+        // A sign-in lookup is made behind the sign-in's answer, where waiting costs nobody,
+        // and decides who gets a mail: it is never served past its freshness.
+        // Without a share of the budget for background work, no refresh runs behind a reader:
+        // the reader then waits for it.
+        let swr = inner.config.stale_while_revalidate
+            && inner.config.allowance.cap(Priority::Background) > 0
+            && !matches!(ask, Ask::CustomersByEmail(_));
         let key = ask.key();
+        let context: Option<Context> =
+            hint.map(|h| (Some(h.customer_id.to_owned()), Some(h.status.clone())));
         let forgotten = inner.cache.is_bypassed(&key);
-        if let Some(hit) = inner.cache.lookup(&key).filter(|_| !forgotten) {
+        if let Some(mut hit) = inner.cache.lookup(&key).filter(|_| !forgotten) {
+            // A file list kept for an order whose status has changed since: its freshness
+            // no longer follows the data.
+            if let Some((_, Some(status))) = &context {
+                if hit
+                    .hint
+                    .as_deref()
+                    .is_some_and(|kept| kept != status.as_str())
+                {
+                    hit.fresh = false;
+                }
+            }
             if hit.fresh || swr {
                 Metrics::bump(&inner.metrics.cache_hits);
-                return self.deliver(&ask, hit);
+                return self.deliver(&ask, hit, context);
             }
         }
 
@@ -80,7 +106,7 @@ impl Client {
             if let Some(hit) = kept.take() {
                 if hit.fresh || swr {
                     Metrics::bump(&inner.metrics.coalesced);
-                    break 'read self.deliver(&ask, hit);
+                    break 'read self.deliver(&ask, hit, context);
                 }
             }
             if let Some((_, error)) = last_failure
@@ -91,12 +117,13 @@ impl Client {
                 break 'read self.kept_or(&key, error.clone());
             }
             Metrics::bump(&inner.metrics.cache_misses);
-            let context = hint.map(|h| (Some(h.customer_id.to_owned()), Some(h.status.clone())));
-            match self.fetch(&ask, self.priority, context).await {
+            let fetched = self.fetch(&ask, self.priority, context).await;
+            // Asked once, as the forgetting asked for, whatever the outcome.
+            inner.cache.unbypass(&key);
+            match fetched {
                 Ok(answer) => {
                     *last_failure = None;
-                    inner.cache.unbypass(&key);
-                    self.keep(&key, answer).await.deliver(self.log.as_deref())
+                    self.keep(&ask, answer).await.deliver(self.log.as_deref())
                 }
                 Err(error) => {
                     // A refusal of this handle's share of the budget is not FlexPortal's
@@ -114,9 +141,14 @@ impl Client {
     }
 
     /// Hands `hit` to the reader, starting a refresh behind it when it is past its freshness.
-    fn deliver<T: Send + Sync + 'static>(&self, ask: &Ask, hit: Hit) -> Result<Fetched<T>, Error> {
+    fn deliver<T: Send + Sync + 'static>(
+        &self,
+        ask: &Ask,
+        hit: Hit,
+        context: Option<Context>,
+    ) -> Result<Fetched<T>, Error> {
         if !hit.fresh {
-            self.refresh_behind(ask.clone());
+            self.refresh_behind_with(ask.clone(), context);
         }
         hit.deliver(self.log.as_deref())
     }
@@ -159,18 +191,33 @@ impl Client {
         }
     }
 
-    /// Keeps a fresh answer in memory and in the store.
-    async fn keep(&self, key: &str, answer: Answer) -> Hit {
-        let hit = self.inner.cache.insert(key, answer.value, &answer.stored);
-        if let Err(e) = self.inner.store.save(key, &answer.stored).await {
-            tracing::warn!(error = %e, "cannot keep an answer in the store");
+    /// Keeps a fresh answer in the store and in memory. When the store holds a newer one
+    /// (asked for after this one, by another instance), that one is kept instead; when the
+    /// answer was marked for refresh while it was being fetched, it is kept as past its
+    /// freshness.
+    async fn keep(&self, ask: &Ask, mut answer: Answer) -> Hit {
+        let key = ask.key();
+        match self.inner.store.save(&key, &answer.stored).await {
+            Ok(Some(fresh_until_ms)) => answer.stored.fresh_until_ms = fresh_until_ms,
+            Ok(None) => {
+                if let Some(newer) = self.load(ask, &key).await {
+                    return newer;
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot keep an answer in the store"),
         }
-        hit
+        self.inner.cache.insert(&key, answer.value, &answer.stored)
     }
 
     /// Starts one refresh of `ask` behind its readers, unless one runs here already or ran
     /// just now. Across instances, the store's lease lets one of them do it.
     pub(crate) fn refresh_behind(&self, ask: Ask) {
+        self.refresh_behind_with(ask, None);
+    }
+
+    /// [`Client::refresh_behind`], with what the reader knows of the answer's context (a file
+    /// list's order status now), which the refresh then follows.
+    fn refresh_behind_with(&self, ask: Ask, context: Option<Context>) {
         let key = ask.key();
         if !self.inner.cache.begin_refresh(&key) {
             return;
@@ -186,13 +233,13 @@ impl Client {
             priority: Priority::Background,
         };
         runtime.spawn(async move {
-            let rest = this.refresh(&ask, &key).await;
+            let rest = this.refresh(&ask, &key, context).await;
             this.inner.cache.end_refresh(&key, rest);
         });
     }
 
     /// Refreshes `ask` under the store's lease; returns how long not to try again.
-    async fn refresh(&self, ask: &Ask, key: &str) -> Duration {
+    async fn refresh(&self, ask: &Ask, key: &str, given: Option<Context>) -> Duration {
         let inner = &self.inner;
         let now = now_ms();
         match inner
@@ -208,23 +255,27 @@ impl Client {
                 return REST_AFTER_FAILURE;
             }
         }
-        // What the answer's freshness followed, as kept with it (here, or by another instance).
-        let context = match inner.cache.context(key) {
+        // What the answer's freshness follows: as the reader knows it now, else as kept with
+        // the answer (here, or by another instance).
+        let context = match given {
             Some(context) => Some(context),
-            None => inner
-                .store
-                .load(key)
-                .await
-                .ok()
-                .flatten()
-                .map(|s| (s.owner, s.hint)),
+            None => match inner.cache.context(key) {
+                Some(context) => Some(context),
+                None => inner
+                    .store
+                    .load(key)
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|s| (s.owner, s.hint)),
+            }
+            .map(|(owner, hint)| (owner, hint.as_deref().map(OrderStatus::from))),
         };
-        let context = context.map(|(owner, hint)| (owner, hint.as_deref().map(OrderStatus::from)));
         let rest = match self.fetch(ask, Priority::Background, context).await {
             Ok(answer) => {
                 Metrics::bump(&inner.metrics.refreshes);
-                self.keep(key, answer).await;
-                Duration::ZERO
+                self.keep(ask, answer).await;
+                REST_AFTER_SUCCESS
             }
             Err(Error::NotFound) => {
                 // Gone upstream: the next read asks, and learns so.
@@ -254,9 +305,12 @@ impl Client {
         &self,
         ask: &Ask,
         priority: Priority,
-        context: Option<(Option<String>, Option<OrderStatus>)>,
+        context: Option<Context>,
     ) -> Result<Answer, Error> {
         let this = self.with_priority(priority);
+        // The answer is as old as the moment it was asked for: a change made meanwhile may or
+        // may not be in it.
+        let asked = now_ms();
         let (owner, status) = context.unwrap_or_default();
         let owner = owner.or_else(|| ask.customer().map(str::to_owned));
         let (value, body, files, owner): (Value, String, _, _) = match ask {
@@ -288,7 +342,8 @@ impl Client {
             Ask::OrdersOf(id) => {
                 let orders = this
                     .fetch_all_pages::<OrdersPage>("/orders", vec![("customerId", id.clone())])
-                    .await?;
+                    .await
+                    .or_else(none_is_empty)?;
                 (Arc::new(orders.clone()), to_json(&orders)?, None, owner)
             }
             Ask::Order(id) => {
@@ -298,14 +353,15 @@ impl Client {
                 (Arc::new(order.clone()), to_json(&order)?, None, owner)
             }
             Ask::FilesOf(id) => {
-                let files = this.fetch_files_of_order(id).await?;
+                let files = this.fetch_files_of_order(id).await.or_else(none_is_empty)?;
                 let body = to_json(&files)?;
                 (Arc::new(files.clone()), body, Some(files), owner)
             }
             Ask::PaymentsOf(id) => {
                 let payments = this
                     .fetch_all_pages::<PaymentsPage>("/payments", vec![("customerId", id.clone())])
-                    .await?;
+                    .await
+                    .or_else(none_is_empty)?;
                 (Arc::new(payments.clone()), to_json(&payments)?, None, owner)
             }
             Ask::RentalsOf(id) => {
@@ -314,23 +370,23 @@ impl Client {
                         "/subscriptions",
                         vec![("customerId", id.clone())],
                     )
-                    .await?;
+                    .await
+                    .or_else(none_is_empty)?;
                 (Arc::new(rentals.clone()), to_json(&rentals)?, None, owner)
             }
         };
-        let now = now_ms();
-        let fresh_for = self
-            .inner
-            .config
-            .freshness
-            .of(ask, files.as_deref(), status.as_ref(), now);
+        let fresh_for =
+            self.inner
+                .config
+                .freshness
+                .of(ask, files.as_deref(), status.as_ref(), asked);
         Ok(Answer {
             value,
             stored: StoredAnswer {
                 body,
                 version: new_version(),
-                fetched_ms: now,
-                fresh_until_ms: now.saturating_add(ms(fresh_for)),
+                fetched_ms: asked,
+                fresh_until_ms: asked.saturating_add(ms(fresh_for)),
                 owner,
                 hint: status.map(|s| s.as_str().to_owned()),
             },
@@ -356,7 +412,7 @@ impl Client {
             hint: None,
         };
         self.keep(
-            &ask.key(),
+            &ask,
             Answer {
                 value: customer,
                 stored,
@@ -480,7 +536,12 @@ impl Client {
                         if last_ok.elapsed() > CHANGES_LOST_AFTER {
                             inner.cache.clear();
                         }
+                        // Read again from a little way back: only each key's last change counts.
+                        let mut latest = std::collections::HashMap::new();
                         for change in &changes {
+                            latest.insert(change.key.as_str(), change);
+                        }
+                        for change in latest.into_values() {
                             inner.cache.apply(change);
                         }
                         since = started - CHANGES_OVERLAP_MS;
@@ -501,6 +562,15 @@ impl Client {
                 }
             }
         });
+    }
+}
+
+/// A list FlexPortal says does not exist is an empty one, kept as any answer is: a page made
+/// from it then ends when a refresh finds items.
+fn none_is_empty<T>(error: Error) -> Result<Vec<T>, Error> {
+    match error {
+        Error::NotFound => Ok(Vec::new()),
+        other => Err(other),
     }
 }
 

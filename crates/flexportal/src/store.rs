@@ -56,11 +56,16 @@ pub trait AnswerStore: Send + Sync + 'static {
 
     async fn load(&self, key: &str) -> Result<Option<StoredAnswer>, StoreError>;
 
-    /// Keeps `answer` under `key`, replacing what was there, and notes the change.
-    async fn save(&self, key: &str, answer: &StoredAnswer) -> Result<(), StoreError>;
+    /// Keeps `answer` under `key` and notes the change, unless the answer kept there was
+    /// asked for later (`fetched_ms`): then nothing changes and `None` is returned. Otherwise
+    /// returns the freshness kept: the answer's own, or, when the key was marked for refresh
+    /// after the answer was asked for, that mark's time (the answer may predate the change
+    /// the mark was for).
+    async fn save(&self, key: &str, answer: &StoredAnswer) -> Result<Option<i64>, StoreError>;
 
-    /// Marks the answers under `keys` as past their freshness (not gone: readers still get
-    /// them while a refresh runs), notes the changes, and returns the keys that had one.
+    /// Marks the answers under `keys` as past their freshness at `now_ms` (not gone: readers
+    /// still get them while a refresh runs), remembers the mark for answers in flight (see
+    /// [`AnswerStore::save`]), notes the changes, and returns the keys that had an answer.
     async fn expire(&self, keys: &[String], now_ms: i64) -> Result<Vec<String>, StoreError>;
 
     /// Drops the answers under `keys` and notes the changes.
@@ -104,6 +109,8 @@ pub trait AnswerStore: Send + Sync + 'static {
 #[derive(Debug)]
 pub struct MemoryStore {
     answers: Mutex<HashMap<String, StoredAnswer>>,
+    /// When each key was last marked for refresh.
+    marks: Mutex<HashMap<String, i64>>,
     leases: Mutex<HashMap<String, (String, i64)>>,
     budget: Budget,
     /// Whether clients on this store behave as instances sharing it (for tests).
@@ -118,6 +125,7 @@ impl MemoryStore {
     pub fn new(allowance: Allowance) -> Self {
         Self {
             answers: Mutex::default(),
+            marks: Mutex::default(),
             leases: Mutex::default(),
             budget: Budget::new(allowance),
             shared: false,
@@ -167,13 +175,37 @@ impl AnswerStore for MemoryStore {
         Ok(self.answers().get(key).cloned())
     }
 
-    async fn save(&self, key: &str, answer: &StoredAnswer) -> Result<(), StoreError> {
-        self.answers().insert(key.to_owned(), answer.clone());
-        self.note(key, answer.version, answer.fresh_until_ms);
-        Ok(())
+    async fn save(&self, key: &str, answer: &StoredAnswer) -> Result<Option<i64>, StoreError> {
+        let mark = self
+            .marks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .copied()
+            .unwrap_or(0);
+        let mut answers = self.answers();
+        if answers
+            .get(key)
+            .is_some_and(|kept| kept.fetched_ms > answer.fetched_ms)
+        {
+            return Ok(None);
+        }
+        let mut kept = answer.clone();
+        if mark > answer.fetched_ms {
+            kept.fresh_until_ms = kept.fresh_until_ms.min(mark);
+        }
+        let fresh_until_ms = kept.fresh_until_ms;
+        answers.insert(key.to_owned(), kept);
+        self.note(key, answer.version, fresh_until_ms);
+        Ok(Some(fresh_until_ms))
     }
 
     async fn expire(&self, keys: &[String], now_ms: i64) -> Result<Vec<String>, StoreError> {
+        let mut marks = self.marks.lock().unwrap_or_else(|e| e.into_inner());
+        for key in keys {
+            marks.insert(key.clone(), now_ms);
+        }
+        drop(marks);
         let mut answers = self.answers();
         let mut kept = Vec::new();
         for key in keys {

@@ -624,3 +624,69 @@ async fn expiring_an_answer_refreshes_it_behind_its_readers() {
     assert!(again.fresh && again.fetched_ms >= first.fetched_ms);
     assert_eq!(sim.counters.get("GET /v1/orders"), 2);
 }
+
+#[tokio::test]
+async fn a_rate_limiting_upstream_never_holds_a_reader_with_a_kept_answer() {
+    let sim = sim().await;
+    let store = store();
+    let client = client_on(&sim, &store, Duration::from_millis(100));
+    client.orders_of_customer("cust_0003").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+
+    // FlexPortal limits for two minutes: the refresh behind is refused, every reader is served.
+    sim.faults.fail_next_with_429(5, 120);
+    for _ in 0..10 {
+        let started = Instant::now();
+        let kept = client.orders_of_customer("cust_0003").await.unwrap();
+        assert!(started.elapsed() < Duration::from_millis(100));
+        assert!(!kept.fresh);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        sim.counters.get("GET /v1/orders"),
+        2,
+        "one refresh tried, then the pause"
+    );
+    let kept = client.orders_of_customer("cust_0003").await.unwrap();
+    assert!(kept.stale, "pages say FlexPortal could not be reached");
+    assert_eq!(client.metrics().rate_limited, 1);
+}
+
+#[tokio::test]
+async fn a_mark_made_while_a_refresh_is_in_flight_is_not_undone_by_it() {
+    let sim = sim().await;
+    let store = store();
+    let client = client_on(&sim, &store, Duration::from_secs(60));
+    let orders = flexportal::Ask::OrdersOf("cust_0003".into());
+    client.orders_of_customer("cust_0003").await.unwrap();
+
+    // A first hint starts a slow refresh; a second arrives while it is in flight, for a
+    // change the refresh may have missed.
+    sim.faults.set_latency(Duration::from_millis(300));
+    client.expire(std::slice::from_ref(&orders)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    client.expire(std::slice::from_ref(&orders)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(
+        sim.counters.get("GET /v1/orders"),
+        2,
+        "the first refresh landed"
+    );
+    let landed = client.orders_of_customer("cust_0003").await.unwrap();
+    assert!(
+        !landed.fresh,
+        "kept as past its freshness: it may predate the second change"
+    );
+
+    // So it is fetched once more, after the refresh's rest.
+    sim.faults.set_latency(Duration::ZERO);
+    for _ in 0..100 {
+        let now = client.orders_of_customer("cust_0003").await.unwrap();
+        if now.fresh {
+            assert!(now.fetched_ms > landed.fetched_ms);
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the answer was not fetched again");
+}

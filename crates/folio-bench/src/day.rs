@@ -6,7 +6,8 @@
 //! A few hundred customers of the stand-in (the crowd, every twentieth a small business with a
 //! dozen orders, and the demo's business with 44) visit at times spread over the day, chosen
 //! by a Zipf distribution: a few customers come back often, most rarely. Each visit signs in
-//! the first time and then views one to three pages. The stand-in answers every call after
+//! the first time and then views two to eight pages, with the pause a person takes between
+//! two (reading a document) of 20 s to 2 minutes. The stand-in answers every call after
 //! [`UPSTREAM_LATENCY`], so a view that waited for FlexPortal is told apart by its time. The
 //! budget is 100 a minute; its window and every freshness are divided by the compression.
 
@@ -27,7 +28,7 @@ use crate::Paths;
 const DAY_SECONDS: u64 = 150;
 /// How much faster than real time the day runs.
 const COMPRESSION: u64 = 86_400 / DAY_SECONDS;
-const VISITS: usize = 4000;
+const VISITS: usize = 1500;
 /// The customers who may visit: the demo's business and the first of the crowd.
 const CUSTOMERS: usize = 300;
 const BUDGET: u32 = 100;
@@ -35,7 +36,15 @@ const BUDGET: u32 = 100;
 const UPSTREAM_LATENCY: Duration = Duration::from_millis(80);
 /// A view that took longer than this waited for FlexPortal.
 const WAITED: Duration = Duration::from_millis(70);
-const PAGES: [&str; 3] = ["/", "/documents", "/invoices"];
+const PAGES: [&str; 4] = ["/", "/documents", "/invoices", "/documents?type=invoice"];
+/// Views per visit, and the time a person takes between two of them (reading a document,
+/// downloading it), in real seconds.
+const VIEWS_PER_VISIT: (usize, usize) = (2, 8);
+const THINK_SECONDS: (f64, f64) = (20.0, 120.0);
+
+/// One visit: when it starts (seconds into the compressed day), who comes (an index into
+/// [`customer`]), and its views: each a page and the compressed pause before it.
+type Visit = (f64, usize, Vec<(f64, &'static str)>);
 
 /// One run's figures.
 struct Day {
@@ -147,7 +156,7 @@ fn share(part: usize, whole: usize) -> f64 {
 
 /// When each visit comes (seconds into the day), who comes (an index into [`customer`]) and
 /// which pages they view. The same plan for both runs.
-fn visits() -> Vec<(f64, usize, Vec<&'static str>)> {
+fn visits() -> Vec<Visit> {
     let mut rng = fastrand_like(0x00D4_7DA7);
     let customers = CUSTOMERS.min(CROWD + 1);
     // Zipf weights by rank; the ranks are shuffled over the customers.
@@ -159,7 +168,7 @@ fn visits() -> Vec<(f64, usize, Vec<&'static str>)> {
     for i in (1..order.len()).rev() {
         order.swap(i, (rng() * (i + 1) as f64) as usize % (i + 1));
     }
-    let mut plan: Vec<(f64, usize, Vec<&'static str>)> = (0..VISITS)
+    let mut plan: Vec<Visit> = (0..VISITS)
         .map(|_| {
             let mut pick = rng() * total;
             let rank = weights
@@ -170,9 +179,22 @@ fn visits() -> Vec<(f64, usize, Vec<&'static str>)> {
                 })
                 .unwrap_or(customers - 1);
             let at = rng() * DAY_SECONDS as f64;
-            let views = 1 + (rng() * 3.0) as usize;
-            let start = (rng() * 3.0) as usize;
-            let pages = (0..views).map(|v| PAGES[(start + v) % 3]).collect();
+            let (fewest, most) = VIEWS_PER_VISIT;
+            let views = fewest + (rng() * (most - fewest + 1) as f64) as usize;
+            let pages = (0..views)
+                .map(|v| {
+                    let think = THINK_SECONDS.0 + rng() * (THINK_SECONDS.1 - THINK_SECONDS.0);
+                    let pause = if v == 0 {
+                        0.0
+                    } else {
+                        think / COMPRESSION as f64
+                    };
+                    (
+                        pause,
+                        PAGES[(rng() * PAGES.len() as f64) as usize % PAGES.len()],
+                    )
+                })
+                .collect();
             (at, order[rank], pages)
         })
         .collect();
@@ -256,11 +278,7 @@ async fn restart_calls(paths: &Paths, kept: bool) -> Result<u64, String> {
 }
 
 /// One day with the new design (`kept`) or today's.
-async fn day(
-    paths: &Paths,
-    plan: &[(f64, usize, Vec<&'static str>)],
-    kept: bool,
-) -> Result<Day, String> {
+async fn day(paths: &Paths, plan: &[Visit], kept: bool) -> Result<Day, String> {
     let upstream = Upstream::start().await.map_err(|e| e.to_string())?;
     upstream.faults.set_latency(UPSTREAM_LATENCY);
     let (inbox, smtp_url) = Inbox::start().await.map_err(|e| e.to_string())?;
@@ -307,7 +325,8 @@ async fn day(
                 .await?
                 .clone();
             let mut views = Vec::new();
-            for page in pages {
+            for (pause, page) in pages {
+                tokio::time::sleep(Duration::from_secs_f64(pause)).await;
                 let known = seen.lock().unwrap().contains(&(who, page));
                 let began = Instant::now();
                 let answer = http.get(&format!("{base}{page}"), Some(&cookie)).await?;
@@ -335,6 +354,15 @@ async fn day(
     }
     let calls = upstream.counters.total();
     let lookups = upstream.counters.get("GET /v1/customers");
+    println!(
+        "  {}: calls by endpoint {:?}",
+        if kept {
+            "kept answers"
+        } else {
+            "today's design"
+        },
+        upstream.counters.snapshot()
+    );
     let minute = Duration::from_secs(60).div_f64(COMPRESSION as f64);
     let most_per_minute = upstream.max_calls_in(minute);
 

@@ -72,6 +72,35 @@ impl SqlAnswers {
         }
     }
 
+    /// When a grant for `priority` may succeed, read on `conn`.
+    async fn room_on(
+        &self,
+        conn: &mut sqlx::pool::PoolConnection<sqlx::Any>,
+        priority: Priority,
+        now_ms: i64,
+    ) -> Result<i64, StoreError> {
+        let (from, to, _) = self.rows(priority);
+        if from >= to {
+            // No share at all: never.
+            return Ok(i64::MAX);
+        }
+        let window = i64::try_from(self.allowance.window.as_millis()).unwrap_or(i64::MAX);
+        let row = sqlx::query(
+            "SELECT MIN(granted_ms), (SELECT until_ms FROM upstream_pause WHERE id = 1) \
+             FROM upstream_budget WHERE slot >= $1 AND slot < $2",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_one(&mut **conn)
+        .await
+        .map_err(failed)?;
+        let oldest: Option<i64> = row.try_get(0).map_err(failed)?;
+        let paused: i64 = row.try_get(1).map_err(failed)?;
+        Ok(oldest
+            .map_or(now_ms, |t| t.saturating_add(window))
+            .max(paused))
+    }
+
     async fn note(&self, key: &str, version: i64, fresh_until_ms: i64) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO answer_changes (key, version, fresh_until_ms, at_ms) \
@@ -99,7 +128,8 @@ impl SqlAnswers {
             .await?
             .rows_affected();
         loop {
-            let bytes: Option<i64> = sqlx::query("SELECT SUM(bytes) FROM answers")
+            // PostgreSQL sums BIGINTs as NUMERIC, which the Any driver cannot read.
+            let bytes: Option<i64> = sqlx::query("SELECT CAST(SUM(bytes) AS BIGINT) FROM answers")
                 .fetch_one(pool)
                 .await?
                 .try_get(0)?;
@@ -182,15 +212,21 @@ impl AnswerStore for SqlAnswers {
         read().map(Some).map_err(failed)
     }
 
-    async fn save(&self, key: &str, answer: &StoredAnswer) -> Result<(), StoreError> {
-        sqlx::query(
+    async fn save(&self, key: &str, answer: &StoredAnswer) -> Result<Option<i64>, StoreError> {
+        // One statement: an answer asked for earlier than the kept one changes nothing, and
+        // one asked for before the key's last mark keeps that mark as its freshness.
+        let row = sqlx::query(
             "INSERT INTO answers \
              (key, body, version, fetched_ms, fresh_until_ms, owner, hint, used_ms, bytes) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
              ON CONFLICT (key) DO UPDATE SET body = excluded.body, version = excluded.version, \
-             fetched_ms = excluded.fetched_ms, fresh_until_ms = excluded.fresh_until_ms, \
+             fetched_ms = excluded.fetched_ms, \
+             fresh_until_ms = CASE WHEN answers.marked_ms > excluded.fetched_ms \
+                 THEN answers.marked_ms ELSE excluded.fresh_until_ms END, \
              owner = excluded.owner, hint = excluded.hint, used_ms = excluded.used_ms, \
-             bytes = excluded.bytes",
+             bytes = excluded.bytes \
+             WHERE answers.fetched_ms <= excluded.fetched_ms \
+             RETURNING fresh_until_ms",
         )
         .bind(key)
         .bind(&answer.body)
@@ -201,38 +237,37 @@ impl AnswerStore for SqlAnswers {
         .bind(answer.hint.as_deref())
         .bind(answer.fetched_ms)
         .bind(i64::try_from(answer.body.len() + key.len()).unwrap_or(i64::MAX))
-        .execute(&self.store.pool)
+        .fetch_optional(&self.store.pool)
         .await
         .map_err(failed)?;
-        self.note(key, answer.version, answer.fresh_until_ms)
+        let Some(row) = row else { return Ok(None) };
+        let fresh_until_ms: i64 = row.try_get(0).map_err(failed)?;
+        self.note(key, answer.version, fresh_until_ms)
             .await
-            .map_err(failed)
+            .map_err(failed)?;
+        Ok(Some(fresh_until_ms))
     }
 
     async fn expire(&self, keys: &[String], now_ms: i64) -> Result<Vec<String>, StoreError> {
         let mut kept = Vec::new();
         for key in keys {
             let row = sqlx::query(
-                "UPDATE answers SET fresh_until_ms = $2 \
-                 WHERE key = $1 AND fresh_until_ms > $2 RETURNING version",
+                "UPDATE answers SET fresh_until_ms = CASE WHEN fresh_until_ms < $2 \
+                 THEN fresh_until_ms ELSE $2 END, marked_ms = $2 \
+                 WHERE key = $1 RETURNING version, fresh_until_ms",
             )
             .bind(key)
             .bind(now_ms)
             .fetch_optional(&self.store.pool)
             .await
             .map_err(failed)?;
-            let version: i64 = match row {
-                Some(row) => row.try_get(0).map_err(failed)?,
-                // Already past its freshness, or not kept: only a kept one counts.
-                None => match self.load(key).await? {
-                    Some(_) => {
-                        kept.push(key.clone());
-                        continue;
-                    }
-                    None => continue,
-                },
-            };
-            self.note(key, version, now_ms).await.map_err(failed)?;
+            // Only a kept answer is marked.
+            let Some(row) = row else { continue };
+            let version: i64 = row.try_get(0).map_err(failed)?;
+            let fresh_until_ms: i64 = row.try_get(1).map_err(failed)?;
+            self.note(key, version, fresh_until_ms)
+                .await
+                .map_err(failed)?;
             kept.push(key.clone());
         }
         Ok(kept)
@@ -294,11 +329,15 @@ impl AnswerStore for SqlAnswers {
         Ok(())
     }
 
-    async fn grant(&self, priority: Priority, now_ms: i64) -> Result<Option<i64>, StoreError> {
+    async fn grant(&self, priority: Priority, _asked_ms: i64) -> Result<Option<i64>, StoreError> {
         let (from, to, own) = self.rows(priority);
         let window = i64::try_from(self.allowance.window.as_millis()).unwrap_or(i64::MAX);
-        let free_before = now_ms.saturating_sub(window);
+        // The grant is stamped with the time it is made, once a connection is in hand: a time
+        // taken before waiting for one could free a row early.
+        let mut conn = self.store.pool.acquire().await.map_err(failed)?;
         for _ in 0..GRANT_TRIES {
+            let now_ms = flexportal::clock::now_ms();
+            let free_before = now_ms.saturating_sub(window);
             // The row is picked at random among the free ones, so that instances asking at
             // the same moment rarely pick the same; if they do, the condition fails for all
             // but one, who try again.
@@ -317,42 +356,24 @@ impl AnswerStore for SqlAnswers {
             .bind(to)
             .bind(free_before)
             .bind(own)
-            .execute(&self.store.pool)
+            .execute(&mut *conn)
             .await
             .map_err(failed)?;
             if done.rows_affected() == 1 {
                 return Ok(None);
             }
-            let ready = self.room(priority, now_ms).await?;
+            let ready = self.room_on(&mut conn, priority, now_ms).await?;
             if ready > now_ms {
                 return Ok(Some(ready));
             }
         }
         // Free rows, but always taken by others first: a moment later.
-        Ok(Some(now_ms + 20))
+        Ok(Some(flexportal::clock::now_ms() + 20))
     }
 
     async fn room(&self, priority: Priority, now_ms: i64) -> Result<i64, StoreError> {
-        let (from, to, _) = self.rows(priority);
-        if from >= to {
-            // No share at all: never.
-            return Ok(i64::MAX);
-        }
-        let window = i64::try_from(self.allowance.window.as_millis()).unwrap_or(i64::MAX);
-        let row = sqlx::query(
-            "SELECT MIN(granted_ms), (SELECT until_ms FROM upstream_pause WHERE id = 1) \
-             FROM upstream_budget WHERE slot >= $1 AND slot < $2",
-        )
-        .bind(from)
-        .bind(to)
-        .fetch_one(&self.store.pool)
-        .await
-        .map_err(failed)?;
-        let oldest: Option<i64> = row.try_get(0).map_err(failed)?;
-        let paused: i64 = row.try_get(1).map_err(failed)?;
-        Ok(oldest
-            .map_or(now_ms, |t| t.saturating_add(window))
-            .max(paused))
+        let mut conn = self.store.pool.acquire().await.map_err(failed)?;
+        self.room_on(&mut conn, priority, now_ms).await
     }
 
     async fn pause(&self, until_ms: i64) -> Result<(), StoreError> {

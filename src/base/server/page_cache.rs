@@ -35,6 +35,11 @@ use crate::base::server::principal::Principal;
 /// Pages larger than this are served as rendered and not kept.
 const MAX_PAGE_BYTES: usize = 2 * 1024 * 1024;
 
+/// No page is kept longer than this, whatever its answers: a page may also be made from what
+/// FlexPortal did not answer (a customer or an order it does not know), which no kept answer
+/// stands for.
+const MAX_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// Put in the request's extensions while a page renders for keeping: the server functions read
 /// FlexPortal through a client that notes their answers here (`base::server::calls::upstream`).
 #[derive(Clone, Debug)]
@@ -104,6 +109,7 @@ struct Page {
     /// The body around its nonce(s).
     body: Vec<Bytes>,
     log: Arc<AnswerLog>,
+    kept_at: std::time::Instant,
     order: u64,
     size: usize,
 }
@@ -206,7 +212,7 @@ impl PageCache {
     /// A copy of the page kept under `key`, if it is still what a render would make now.
     fn current(&self, key: &Key, upstream: &Client) -> Option<Response> {
         let page = self.lock().by_key.get(key)?.clone();
-        if upstream.answers_current(&page.log) {
+        if page.kept_at.elapsed() < MAX_AGE && upstream.answers_current(&page.log) {
             return Some(page.response());
         }
         let mut pages = self.lock();
@@ -304,6 +310,7 @@ impl PageCache {
                 csp,
                 body,
                 log,
+                kept_at: std::time::Instant::now(),
                 order,
                 size: page_size,
             }),

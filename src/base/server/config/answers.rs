@@ -105,7 +105,8 @@ impl AnswersConfig {
         let compress = whole("FOLIO_COMPRESS_TIME", 1, 1, 100_000)?;
         let freshness = freshness.scaled(1.0 / f64::from(compress));
         let background = whole("FOLIO_BUDGET_BACKGROUND_PERCENT", 30, 0, 100)?;
-        let sign_in = whole("FOLIO_BUDGET_SIGNIN_PERCENT", 20, 0, 100)?;
+        // Without a share for them, nobody could sign in.
+        let sign_in = whole("FOLIO_BUDGET_SIGNIN_PERCENT", 20, 1, 100)?;
         if background + sign_in > 100 {
             return Err(err(
                 "FOLIO_BUDGET_SIGNIN_PERCENT",
