@@ -10,8 +10,8 @@
 //!   when cold views ask for far more.
 //!
 //! HAProxy checks `/readyz` every half second and retries a failed connection on the other
-//! instance (`retries` with `option redispatch`). The budget's window is shortened to 10 s so
-//! that the run takes well under a minute. Exits non-zero on the first property that fails.
+//! instance (`retries` with `option redispatch`). The budget's window is shortened to 10 s (11 s
+//! in Folio, with the margin production has) so that the run takes about a minute. Exits non-zero on the first property that fails.
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -27,9 +27,12 @@ use crate::smtp::Inbox;
 use crate::upstream::Upstream;
 use crate::Paths;
 
-/// The tenant's budget for the run, per [`WINDOW`].
+/// The tenant's budget for the run, per [`WINDOW`] as FlexPortal counts it. Folio's window
+/// is a second longer, as in production (61 s for a minute): a request granted at the end of
+/// one window may arrive a moment after it.
 const BUDGET: u32 = 40;
 const WINDOW: Duration = Duration::from_secs(10);
+const FOLIO_WINDOW: Duration = Duration::from_secs(11);
 const BUSINESS: &str = "dana.fischer@example.com";
 /// Customers signed in through the balancer.
 const CUSTOMERS: usize = 8;
@@ -47,7 +50,10 @@ pub async fn run(paths: &Paths) -> Result<(), String> {
         extra: vec![
             ("DATABASE_URL", db.url.clone()),
             ("FOLIO_PUBLIC_URL", lb.clone()),
-            ("FOLIO_BUDGET_WINDOW_SECS", WINDOW.as_secs().to_string()),
+            (
+                "FOLIO_BUDGET_WINDOW_SECS",
+                FOLIO_WINDOW.as_secs().to_string(),
+            ),
         ],
         port: Some(port),
         ..settings(&upstream, &smtp_url, BUDGET)
@@ -133,7 +139,7 @@ pub async fn run(paths: &Paths) -> Result<(), String> {
 
     // Warm again (a window later, as often as it takes), so that the pages below are all
     // served from kept answers.
-    tokio::time::sleep(WINDOW).await;
+    tokio::time::sleep(FOLIO_WINDOW).await;
     for cookie in cookies.iter() {
         for path in ["/documents", "/invoices", "/"] {
             let url = format!("{lb}{path}");
