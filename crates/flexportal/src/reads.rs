@@ -249,10 +249,10 @@ impl Client {
         {
             Ok(true) => {}
             // Another instance refreshes it: its answer arrives with the store's changes.
-            Ok(false) => return REST_AFTER_SKIP,
+            Ok(false) => return self.rest(REST_AFTER_SKIP),
             Err(e) => {
                 tracing::warn!(error = %e, "cannot take a refresh lease");
-                return REST_AFTER_FAILURE;
+                return self.rest(REST_AFTER_FAILURE);
             }
         }
         // What the answer's freshness follows: as the reader knows it now, else as kept with
@@ -275,7 +275,7 @@ impl Client {
             Ok(answer) => {
                 Metrics::bump(&inner.metrics.refreshes);
                 self.keep(ask, answer).await;
-                REST_AFTER_SUCCESS
+                self.rest(REST_AFTER_SUCCESS)
             }
             Err(Error::NotFound) => {
                 // Gone upstream: the next read asks, and learns so.
@@ -285,12 +285,14 @@ impl Client {
                 }
                 Duration::ZERO
             }
-            Err(Error::BudgetExhausted { retry_after }) => retry_after.max(REST_AFTER_SKIP),
+            Err(Error::BudgetExhausted { retry_after }) => {
+                retry_after.max(self.rest(REST_AFTER_SKIP))
+            }
             Err(error) => {
                 Metrics::bump(&inner.metrics.refresh_failures);
                 tracing::warn!(key = ask_kind(key), %error, "refresh failed; the kept answer stays");
                 inner.cache.mark_failed(key);
-                REST_AFTER_FAILURE
+                self.rest(REST_AFTER_FAILURE)
             }
         };
         if let Err(e) = inner.store.release(key, &inner.instance).await {
@@ -420,6 +422,12 @@ impl Client {
         )
         .await;
         Ok(())
+    }
+
+    /// A pause between refreshes of one answer, on the client's clock (see
+    /// [`crate::ClientConfig::time_scale`]).
+    fn rest(&self, pause: Duration) -> Duration {
+        pause.mul_f64(self.inner.config.time_scale)
     }
 
     /// Marks the answers to `asks` for refresh (a webhook's hint): readers keep getting them

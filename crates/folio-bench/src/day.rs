@@ -9,7 +9,8 @@
 //! the first time and then views two to eight pages, with the pause a person takes between
 //! two (reading a document) of 20 s to 2 minutes. The stand-in answers every call after
 //! [`UPSTREAM_LATENCY`], so a view that waited for FlexPortal is told apart by its time. The
-//! budget is 100 a minute; its window and every freshness are divided by the compression.
+//! budget is 100 a minute; its window, every freshness and the pauses between refreshes of
+//! one answer are divided by the compression.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -142,8 +143,9 @@ pub async fn run(paths: &Paths, report: &mut Report) -> Result<(), String> {
          Zipf-distributed (s = 1.1); every FlexPortal call takes {} ms; a view over {} ms waited \
          on FlexPortal. A restart's cost is measured apart, in real time. \
          Today's design is FOLIO_ANSWER_STORE=memory, FOLIO_STALE_WHILE_REVALIDATE=false and \
-         FOLIO_ADAPTIVE_FRESHNESS=false (60 s for every answer). Freshness and the budget's \
-         window are divided by {COMPRESSION} (FOLIO_COMPRESS_TIME).",
+         FOLIO_ADAPTIVE_FRESHNESS=false (60 s for every answer). Freshness, the budget's \
+         window and the pauses between refreshes are divided by {COMPRESSION} \
+         (FOLIO_COMPRESS_TIME).",
         UPSTREAM_LATENCY.as_millis(),
         WAITED.as_millis()
     ));

@@ -65,6 +65,7 @@ pub async fn connect(config: &Config, store: &Store) -> std::io::Result<Upstream
         allowance: answers.allowance,
         freshness: answers.freshness,
         stale_while_revalidate: answers.stale_while_revalidate,
+        time_scale: answers.time_scale,
         request_timeout: Duration::from_millis(u64::from(config.upstream_timeout_ms)),
         ..client_config
     };

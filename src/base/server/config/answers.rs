@@ -37,6 +37,8 @@ pub struct AnswersConfig {
     /// `FOLIO_ANSWER_STORE_MB`: the most the kept answers may take in the database; the least
     /// recently used go first. Default 256.
     pub store_mb: u32,
+    /// `FOLIO_COMPRESS_TIME`, as a factor on the client's pauses: 1 except in benchmarks.
+    pub time_scale: f64,
     /// `FOLIO_WEBHOOK_SECRET`: at least 24 characters; without it, `/hooks/flexportal` does
     /// not exist.
     pub webhook_secret: Option<SecretString>,
@@ -142,6 +144,7 @@ impl AnswersConfig {
             stale_while_revalidate: switch("FOLIO_STALE_WHILE_REVALIDATE", true)?,
             freshness,
             allowance,
+            time_scale: 1.0 / f64::from(compress),
             retention_days: whole("FOLIO_ANSWER_RETENTION_DAYS", 30, 1, 3650)?,
             store_mb: whole("FOLIO_ANSWER_STORE_MB", 256, 1, 1_000_000)?,
             webhook_secret,
