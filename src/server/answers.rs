@@ -5,7 +5,6 @@
 use std::process::ExitCode;
 
 use crate::base::server::answer_store::SqlAnswers;
-use crate::base::server::config::Config;
 use crate::base::server::store::Store;
 
 /// `folio answers …`.
@@ -20,19 +19,9 @@ pub enum AnswersCommand {
 }
 
 pub async fn command(command: AnswersCommand) -> ExitCode {
-    let config = match Config::from_env() {
-        Ok(config) => config,
-        Err(err) => {
-            eprintln!("folio: configuration error: {err}");
-            return ExitCode::from(2);
-        }
-    };
-    let store = match Store::connect(&config.database_url).await {
-        Ok(store) => store,
-        Err(err) => {
-            eprintln!("folio: cannot open the database (DATABASE_URL): {err}");
-            return ExitCode::FAILURE;
-        }
+    let (_, store) = match Store::for_command().await {
+        Ok(opened) => opened,
+        Err(code) => return code,
     };
     let AnswersCommand::Purge { customer } = command;
     match SqlAnswers::purge(&store, customer.as_deref()).await {

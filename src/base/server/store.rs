@@ -87,6 +87,22 @@ impl Store {
         Ok(store)
     }
 
+    /// The configuration and its database, for a command-line tool: on a failure, says why
+    /// on standard error and gives the exit status (2 for the configuration, 1 for the
+    /// database).
+    pub async fn for_command(
+    ) -> Result<(crate::base::server::config::Config, Store), std::process::ExitCode> {
+        let config = crate::base::server::config::Config::from_env().map_err(|err| {
+            eprintln!("folio: configuration error: {err}");
+            std::process::ExitCode::from(2)
+        })?;
+        let store = Store::connect(&config.database_url).await.map_err(|err| {
+            eprintln!("folio: cannot open the database (DATABASE_URL): {err}");
+            std::process::ExitCode::FAILURE
+        })?;
+        Ok((config, store))
+    }
+
     pub fn engine(&self) -> Engine {
         self.engine
     }

@@ -4,7 +4,6 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use crate::base::server::config::Config;
 use crate::base::server::store::Store;
 use crate::base::server::tokens::normalize_email;
 use crate::base::server::upstream::{DEMO_MANAGER_EMAIL, DEMO_MANAGER_NAME};
@@ -40,19 +39,9 @@ pub enum StaffCommand {
 
 /// Runs `folio staff …` against the configured database.
 pub async fn command(command: StaffCommand) -> ExitCode {
-    let config = match Config::from_env() {
-        Ok(config) => config,
-        Err(err) => {
-            eprintln!("folio: configuration error: {err}");
-            return ExitCode::from(2);
-        }
-    };
-    let store = match Store::connect(&config.database_url).await {
-        Ok(store) => store,
-        Err(err) => {
-            eprintln!("folio: cannot open the database (DATABASE_URL): {err}");
-            return ExitCode::FAILURE;
-        }
+    let (_, store) = match Store::for_command().await {
+        Ok(opened) => opened,
+        Err(code) => return code,
     };
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let mut out = std::io::stdout().lock();
