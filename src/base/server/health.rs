@@ -9,6 +9,7 @@ use axum::Json;
 use serde::Serialize;
 
 use crate::base::server::state::AppState;
+use crate::base::server::tokens::same_secret;
 
 /// `/healthz`: the process is up and answering.
 pub async fn healthz() -> &'static str {
@@ -71,16 +72,6 @@ fn may_read_metrics(state: &AppState, peer: Option<SocketAddr>, headers: &Header
                 && !headers.contains_key(header::FORWARDED)
         }
     }
-}
-
-/// Compares two secrets in time that depends only on their lengths.
-fn same_secret(given: &str, expected: &str) -> bool {
-    given.len() == expected.len()
-        && given
-            .bytes()
-            .zip(expected.bytes())
-            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
-            == 0
 }
 
 /// `/metrics`: Prometheus text format, for the operator only (see [`may_read_metrics`]).

@@ -18,16 +18,14 @@ use axum::response::{IntoResponse, Response};
 use flexportal::Ask;
 use secrecy::ExposeSecret;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 use crate::base::server::answers::not_found;
 use crate::base::server::state::AppState;
+use crate::base::server::tokens::same_secret;
+use crate::base::server::upstream::plausible_id;
 
 /// The header that carries the secret.
 pub const SECRET_HEADER: &str = "x-folio-webhook-secret";
-
-/// Ids longer than this are not ids.
-const MAX_ID_LEN: usize = 200;
 
 /// `{ event, timestamp, data: { customerId?, orderId?, subscriptionId?, … } }`; older
 /// payloads name the event `type`.
@@ -76,8 +74,8 @@ async fn handle(state: &AppState, given: Option<&str>, body: &[u8]) -> Response 
         )
             .into_response();
     };
-    let customer = event.data.customer_id.filter(|id| plausible(id));
-    let order = event.data.order_id.filter(|id| plausible(id));
+    let customer = event.data.customer_id.filter(|id| plausible_id(id));
+    let order = event.data.order_id.filter(|id| plausible_id(id));
     let client = &state.upstream.client;
     let mut asks = Vec::new();
     let kind = event.event.split('.').next().unwrap_or("");
@@ -134,25 +132,6 @@ async fn handle(state: &AppState, given: Option<&str>, body: &[u8]) -> Response 
 fn unavailable(error: flexportal::Error) -> Response {
     tracing::error!(%error, "webhook: the answer store failed");
     (StatusCode::SERVICE_UNAVAILABLE, "try again later").into_response()
-}
-
-/// Compares the secrets' digests, which takes the same time wherever they differ.
-fn same_secret(given: &str, secret: &str) -> bool {
-    let (a, b) = (
-        Sha256::digest(given.as_bytes()),
-        Sha256::digest(secret.as_bytes()),
-    );
-    a.iter()
-        .zip(b.iter())
-        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-        == 0
-}
-
-fn plausible(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= MAX_ID_LEN
-        && !id.chars().any(char::is_control)
-        && !id.chars().all(|c| c == '.')
 }
 
 /// An event's name as it may be logged: short, and printable.

@@ -86,6 +86,18 @@ pub async fn connect(config: &Config, store: &Store) -> std::io::Result<Upstream
     })
 }
 
+/// Ids longer than this are not ids.
+const MAX_ID_LEN: usize = 200;
+
+/// Ids are opaque, but some strings cannot be one: empty, huge, with control characters, or
+/// made of dots only (which a URL would resolve as a path step, reaching another endpoint).
+pub fn plausible_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_ID_LEN
+        && !id.chars().any(char::is_control)
+        && !id.chars().all(|c| c == '.')
+}
+
 /// The account manager every demo-mode Folio has, listed on `/manage/login`. Part of the demo
 /// tenant's description, like its customers: the staff feature puts them on the staff and the
 /// sign-in page lists them.

@@ -8,9 +8,6 @@ use crate::base::server::clock::iso_time;
 use crate::base::who::DocType;
 use crate::documents::model::DataAge;
 
-/// Ids longer than this are not ids.
-const MAX_ID_LEN: usize = 200;
-
 /// Maps an upstream failure to what a page may say. Nothing of the upstream's text travels.
 pub(crate) fn upstream_error(error: flexportal::Error) -> AppError {
     match error {
@@ -50,14 +47,8 @@ pub(super) fn empty_on_not_found<T: Default>(
     }
 }
 
-/// Ids are opaque, but some strings cannot be one: empty, huge, with control characters, or
-/// made of dots only (which a URL would resolve as a path step, reaching another endpoint).
-pub(crate) fn plausible_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= MAX_ID_LEN
-        && !id.chars().any(char::is_control)
-        && !id.chars().all(|c| c == '.')
-}
+/// Whether a string can be a FlexPortal id (the platform's rule, shared with the webhooks).
+pub(crate) use crate::base::server::upstream::plausible_id;
 
 /// FlexPortal's file type as a customer-facing document type.
 pub fn doc_type(file_type: &FileType) -> DocType {
