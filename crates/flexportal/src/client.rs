@@ -304,6 +304,7 @@ impl Client {
 
     /// `GET /v1/files?orderId=`: the order's files, following `offset` while pages come back
     /// full. The upstream may ignore filters; callers must still check each file's `orderId`.
+    /// Like every list here, one FlexPortal answers 404 for is kept as an empty list.
     /// `hint` names the order's customer and status: the answer goes with that customer, and
     /// its freshness follows the status.
     pub async fn files_of_order(

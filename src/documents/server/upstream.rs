@@ -37,16 +37,6 @@ pub(super) fn age_of<T>(fetched: &Fetched<T>) -> DataAge {
     }
 }
 
-/// A list that FlexPortal says does not exist is an empty one.
-pub(super) fn empty_on_not_found<T: Default>(
-    error: flexportal::Error,
-) -> Result<Fetched<T>, flexportal::Error> {
-    match error {
-        flexportal::Error::NotFound => Ok(Fetched::made(T::default())),
-        e => Err(e),
-    }
-}
-
 /// Whether a string can be a FlexPortal id (the platform's rule, shared with the webhooks).
 pub(crate) use crate::base::server::upstream::plausible_id;
 

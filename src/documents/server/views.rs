@@ -20,7 +20,7 @@ use super::rows::{
     dedup_rows, iso_timestamp, money, order_summary, payment_row, payment_sort_key, payment_year,
     row,
 };
-use super::upstream::{age_of, empty_on_not_found, plausible_id, upstream_error};
+use super::upstream::{age_of, plausible_id, upstream_error};
 use crate::base::error::AppError;
 use crate::base::server::principal::Scope;
 use crate::base::who::DocType;
@@ -115,7 +115,6 @@ pub async fn order_detail(
     let files = client
         .files_of_order(order_id, hint)
         .await
-        .or_else(empty_on_not_found)
         .map_err(upstream_error)?;
     let tenant = client.tenant_id();
     let mut rows: Vec<DocumentRow> = files
@@ -251,7 +250,6 @@ pub(super) async fn visible_documents(
             client
                 .files_of_order(&order_id, hint)
                 .await
-                .or_else(empty_on_not_found)
                 .map_err(upstream_error)
         })
         .buffered(CONCURRENT_REQUESTS)
@@ -298,7 +296,6 @@ async fn visible_payments(
     let payments = client
         .payments_of_customer(&scope.customer_id)
         .await
-        .or_else(empty_on_not_found)
         .map_err(upstream_error)?;
     let mut age = age_of(&payments);
     let mine = payments
@@ -314,7 +311,6 @@ async fn visible_payments(
     let rentals = client
         .rentals_of_customer(&scope.customer_id)
         .await
-        .or_else(empty_on_not_found)
         .map_err(upstream_error)?;
     age = age.and(age_of(&rentals));
     let rental_ids: HashSet<&str> = rentals
