@@ -123,6 +123,20 @@ struct Entry {
     touched: Instant,
 }
 
+impl Entry {
+    /// The entry as a read sees it now.
+    fn hit(&self) -> Hit {
+        Hit {
+            value: self.value.clone(),
+            stamp: self.stamp.clone(),
+            fetched_ms: self.fetched_ms,
+            fresh: now_ms() < self.stamp.fresh_until_ms,
+            failed: self.failed,
+            hint: self.hint.clone(),
+        }
+    }
+}
+
 /// An answer in memory, as a read sees it.
 pub(crate) struct Hit {
     pub value: Value,
@@ -226,14 +240,7 @@ impl Cache {
     pub fn lookup(&self, key: &str) -> Option<Hit> {
         let mut entries = self.entries();
         let entry = entries.get_mut(key)?;
-        let hit = Hit {
-            value: entry.value.clone(),
-            stamp: entry.stamp.clone(),
-            fetched_ms: entry.fetched_ms,
-            fresh: now_ms() < entry.stamp.fresh_until_ms,
-            failed: entry.failed,
-            hint: entry.hint.clone(),
-        };
+        let hit = entry.hit();
         if entry.touched.elapsed() >= TOUCH_EVERY {
             entry.touched = Instant::now();
             drop(entries);
@@ -267,28 +274,16 @@ impl Cache {
                 && e.stamp.fresh_until_ms == answer.fresh_until_ms
                 && !e.failed
         }) {
-            return Hit {
-                value: entry.value.clone(),
-                stamp: entry.stamp.clone(),
-                fetched_ms: entry.fetched_ms,
-                fresh: now_ms() < entry.stamp.fresh_until_ms,
-                failed: false,
-                hint: entry.hint.clone(),
-            };
+            return entry.hit();
         }
         // An answer asked for before the one in memory was never replaces it.
         if let Some(entry) = entries
             .get(key)
             .filter(|e| e.version != answer.version && e.fetched_ms > answer.fetched_ms)
         {
-            return Hit {
-                value: entry.value.clone(),
-                stamp: entry.stamp.clone(),
-                fetched_ms: entry.fetched_ms,
-                fresh: !entry.failed && now_ms() < entry.stamp.fresh_until_ms,
-                failed: entry.failed,
-                hint: entry.hint.clone(),
-            };
+            let mut hit = entry.hit();
+            hit.fresh &= !hit.failed;
+            return hit;
         }
         if entries.len() >= self.max_entries && !entries.contains_key(key) {
             // The least recently fetched answer goes: it is the one most likely to be
@@ -309,8 +304,8 @@ impl Cache {
             gone: AtomicBool::new(false),
         });
         let entry = Entry {
-            value: value.clone(),
-            stamp: stamp.clone(),
+            value,
+            stamp,
             version: answer.version,
             fetched_ms: answer.fetched_ms,
             failed: false,
@@ -318,17 +313,11 @@ impl Cache {
             hint: answer.hint.clone(),
             touched: Instant::now(),
         };
+        let hit = entry.hit();
         if let Some(old) = entries.insert(key.to_owned(), entry) {
             old.stamp.let_go();
         }
-        Hit {
-            value,
-            stamp,
-            fetched_ms: answer.fetched_ms,
-            fresh: now_ms() < answer.fresh_until_ms,
-            failed: false,
-            hint: answer.hint.clone(),
-        }
+        hit
     }
 
     /// Notes that FlexPortal failed when asked to refresh `key`: what was made from the
@@ -345,14 +334,9 @@ impl Cache {
             });
             std::mem::replace(&mut entry.stamp, stamp).let_go();
         }
-        Some(Hit {
-            value: entry.value.clone(),
-            stamp: entry.stamp.clone(),
-            fetched_ms: entry.fetched_ms,
-            fresh: false,
-            failed: true,
-            hint: entry.hint.clone(),
-        })
+        let mut hit = entry.hit();
+        hit.fresh = false;
+        Some(hit)
     }
 
     /// Forgets `key`: the next read asks the store, or FlexPortal.
