@@ -16,16 +16,6 @@ CREATE TABLE answers (
 CREATE INDEX answers_owner ON answers (owner);
 CREATE INDEX answers_used ON answers (used_ms);
 
--- What changed, for the other instances to follow.
-CREATE TABLE answer_changes (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    key TEXT NOT NULL,
-    version BIGINT NOT NULL,
-    fresh_until_ms BIGINT NOT NULL,
-    at_ms BIGINT NOT NULL
-);
-CREATE INDEX answer_changes_at ON answer_changes (at_ms);
-
 -- One refresh per answer at a time, across instances.
 CREATE TABLE answer_leases (
     key TEXT PRIMARY KEY,
