@@ -6,8 +6,7 @@ use std::time::Duration;
 use flexportal::{Allowance, Freshness, Shares};
 use secrecy::SecretString;
 
-/// A setting that cannot be used: the variable's name and what is wrong with it.
-pub(super) type Problem = (&'static str, String);
+use super::parse::{self, Problem};
 
 fn err(var: &'static str, problem: String) -> Problem {
     (var, problem)
@@ -49,16 +48,7 @@ impl AnswersConfig {
         get: &dyn Fn(&str) -> Option<String>,
         requests_per_minute: u32,
     ) -> Result<Self, Problem> {
-        let whole = |name: &'static str, default: u32, min: u32, max: u32| match get(name) {
-            None => Ok(default),
-            Some(v) => match v.parse::<u32>() {
-                Ok(n) if (min..=max).contains(&n) => Ok(n),
-                _ => Err(err(
-                    name,
-                    format!("expected a whole number from {min} to {max}, got {v:?}"),
-                )),
-            },
-        };
+        let whole = |name, default, min, max| parse::whole(get, name, default, min, max);
         let switch = |name: &'static str, default: bool| match get(name).as_deref() {
             None => Ok(default),
             Some("true") => Ok(true),

@@ -10,6 +10,7 @@ use std::str::FromStr;
 use secrecy::SecretString;
 
 mod answers;
+mod parse;
 
 pub use answers::AnswersConfig;
 
@@ -350,15 +351,8 @@ impl Config {
             ),
         };
 
-        let whole = |name: &'static str, default: u32, min: u32, max: u32| match get(name) {
-            None => Ok(default),
-            Some(v) => match v.parse::<u32>() {
-                Ok(n) if (min..=max).contains(&n) => Ok(n),
-                _ => Err(err(
-                    name,
-                    format!("expected a whole number from {min} to {max}, got {v:?}"),
-                )),
-            },
+        let whole = |name: &'static str, default: u32, min: u32, max: u32| {
+            parse::whole(&get, name, default, min, max).map_err(|(var, problem)| err(var, problem))
         };
         let number = |name: &'static str, default: u32, max: u32| whole(name, default, 1, max);
         let upstream_timeout_ms = number("FLEXPORTAL_TIMEOUT_MS", 10_000, 120_000)?;
