@@ -107,7 +107,7 @@ pub struct Client {
 }
 
 pub(crate) struct Inner {
-    http: reqwest::Client,
+    pub(crate) http: reqwest::Client,
     pub(crate) config: ClientConfig,
     pub(crate) store: Arc<dyn AnswerStore>,
     pub(crate) cache: Cache,
@@ -358,6 +358,15 @@ impl Client {
         Ok(url)
     }
 
+    /// Whether a signed URL for this file and action is at hand (kept, with at least half its
+    /// life left), so that asking for it again costs nothing from the budget.
+    pub fn has_signed(&self, file_id: &str, action: FileAction) -> bool {
+        let key = (file_id.to_owned(), action);
+        self.signed()
+            .get(&key)
+            .is_some_and(|(_, until)| Instant::now() < *until)
+    }
+
     fn signed(
         &self,
     ) -> std::sync::MutexGuard<'_, HashMap<(String, FileAction), (SignedUrl, Instant)>> {
@@ -595,7 +604,7 @@ pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
 }
 
 /// A reqwest error's text without its URL (which could carry query parameters).
-fn without_url(error: &reqwest::Error) -> String {
+pub(crate) fn without_url(error: &reqwest::Error) -> String {
     let mut text = error.to_string();
     if let Some(url) = error.url() {
         text = text.replace(url.as_str(), "<url>");
