@@ -4,7 +4,9 @@
 use leptos::prelude::*;
 
 use crate::base::error::AppError;
-use crate::documents::model::{DocumentList, InvoiceHistory, OrderDetail, Overview};
+use crate::documents::model::{
+    ArchiveList, DocumentList, InvoiceHistory, OrderDetail, OrderList, Overview,
+};
 
 #[cfg(feature = "ssr")]
 use crate::base::server::calls as ssr;
@@ -31,6 +33,17 @@ pub async fn list_documents(query: String) -> Result<DocumentList, AppError> {
     Ok(list)
 }
 
+/// `/orders?status=&year=&page=`: `query` is the page's raw query string, read leniently.
+#[server(endpoint = "list_orders")]
+pub async fn list_orders(query: String) -> Result<OrderList, AppError> {
+    use crate::documents::model::OrderQuery;
+    let (state, scope) = ssr::caller()?;
+    let (parsed, notices) = OrderQuery::from_query_pairs(ssr::query_pairs(&query));
+    ssr::fill(
+        crate::documents::server::orders(&ssr::upstream(&state), &scope, parsed, notices).await,
+    )
+}
+
 /// `/orders/{id}`: one of the customer's orders; anyone else's is not found.
 #[server(endpoint = "get_order")]
 pub async fn get_order(order_id: String) -> Result<OrderDetail, AppError> {
@@ -40,9 +53,26 @@ pub async fn get_order(order_id: String) -> Result<OrderDetail, AppError> {
     )
 }
 
-/// `/invoices?year=`: invoice documents and billing payments of one year.
+/// `/invoices?year=&page=`: invoice documents and billing payments of one year, by month,
+/// a page of months at a time.
 #[server(endpoint = "get_invoices")]
-pub async fn get_invoices(year: Option<i32>) -> Result<InvoiceHistory, AppError> {
+pub async fn get_invoices(
+    year: Option<i32>,
+    page: Option<u32>,
+) -> Result<InvoiceHistory, AppError> {
     let (state, scope) = ssr::caller()?;
-    ssr::fill(crate::documents::server::invoices(&ssr::upstream(&state), &scope, year).await)
+    let page = page.unwrap_or(1);
+    ssr::fill(crate::documents::server::invoices(&ssr::upstream(&state), &scope, year, page).await)
+}
+
+/// `/archives`: the caller's archives made in the background, with their progress.
+#[server(endpoint = "list_archives")]
+pub async fn list_archives() -> Result<ArchiveList, AppError> {
+    use crate::base::server::principal::{current_principal, request_extension};
+    let (state, _) = ssr::caller()?;
+    let principal = current_principal().ok_or(AppError::Unauthorized)?;
+    let session = request_extension::<tower_sessions::Session>();
+    crate::documents::server::background::list(&state, &principal, session.as_ref())
+        .await
+        .ok_or(AppError::Unavailable)
 }

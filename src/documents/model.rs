@@ -333,11 +333,132 @@ pub struct OrderSummary {
     pub item_count: u32,
 }
 
+/// `/orders?status=&year=&page=`: which of the customer's orders to list. Read leniently, like
+/// [`DocumentQuery`]: what is malformed is left out and reported.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderQuery {
+    /// FlexPortal's status text, as [`OrderSummary::status`].
+    pub status: Option<String>,
+    /// The year the order was placed in (UTC).
+    pub year: Option<i32>,
+    /// 1-based.
+    pub page: u32,
+}
+
+impl Default for OrderQuery {
+    fn default() -> Self {
+        OrderQuery {
+            status: None,
+            year: None,
+            page: 1,
+        }
+    }
+}
+
+impl OrderQuery {
+    /// Orders per page.
+    pub const PER_PAGE: u32 = 20;
+
+    /// Reads `status`, `year` and `page`; for a repeated parameter the last value counts.
+    pub fn from_query_pairs<K, V>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> (Self, Vec<QueryNotice>)
+    where
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let mut query = OrderQuery::default();
+        let mut notices: Vec<QueryNotice> = Vec::new();
+        for (key, value) in pairs {
+            let (key, raw) = (key.as_ref(), value.as_ref());
+            let value = raw.trim();
+            if !matches!(key, "status" | "year" | "page") {
+                continue;
+            }
+            notices.retain(|n| n.param != key);
+            let mut ok = true;
+            match key {
+                "status" => {
+                    // Status texts are short lowercase words; anything else cannot match.
+                    let word = |c: char| c.is_ascii_lowercase() || c == '_';
+                    query.status = (!value.is_empty()).then(|| value.to_owned());
+                    if !value.is_empty() && (value.len() > 32 || !value.chars().all(word)) {
+                        (query.status, ok) = (None, false);
+                    }
+                }
+                "year" => {
+                    query.year = value.parse::<i32>().ok().filter(|y| YEARS.contains(y));
+                    ok = value.is_empty() || query.year.is_some();
+                }
+                _ => {
+                    let page = value.parse::<u32>().ok().filter(|&p| p >= 1);
+                    query.page = page.unwrap_or(1);
+                    ok = value.is_empty() || page.is_some();
+                }
+            }
+            if !ok {
+                notices.push(QueryNotice::new(key, raw));
+            }
+        }
+        (query, notices)
+    }
+
+    /// The query as URL pairs, leaving out defaults.
+    pub fn to_query_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = Vec::new();
+        if let Some(status) = &self.status {
+            pairs.push(("status", status.clone()));
+        }
+        if let Some(year) = self.year {
+            pairs.push(("year", year.to_string()));
+        }
+        if self.page > 1 {
+            pairs.push(("page", self.page.to_string()));
+        }
+        pairs
+    }
+
+    /// The same filters on another page.
+    pub fn with_page(&self, page: u32) -> Self {
+        Self {
+            page: page.max(1),
+            ..self.clone()
+        }
+    }
+}
+
+/// How many orders have one status.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusCount {
+    pub status: String,
+    pub count: usize,
+}
+
+/// `/orders`: one page of the customer's orders, filtered.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderList {
+    /// Newest first.
+    pub orders: Vec<OrderSummary>,
+    /// The statuses there are among all the orders, most frequent first.
+    pub statuses: Vec<StatusCount>,
+    /// Years with orders, newest first.
+    pub years: Vec<i32>,
+    /// As asked, the page clamped to the pages there are.
+    pub query: OrderQuery,
+    pub page_count: u32,
+    /// Orders matching the filters, on all pages.
+    pub total: usize,
+    pub notices: Vec<QueryNotice>,
+    pub age: DataAge,
+}
+
 /// The home page of a signed-in customer or a link session.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Overview {
-    /// Newest first.
+    /// A handful: the open ones first, then the newest; see `/orders` for all of them.
     pub orders: Vec<OrderSummary>,
+    /// All of the customer's orders.
+    pub order_count: usize,
     /// The newest documents, newest first.
     pub latest: Vec<DocumentRow>,
     /// Types present, in [`DocType::ALL`] order.
@@ -394,18 +515,93 @@ pub struct PaymentRow {
     pub status: String,
     /// `YYYY-MM-DD`, if known.
     pub due_date: Option<String>,
+    /// `YYYY-MM-DD`, once paid.
+    pub paid_date: Option<String>,
+    /// The invoice document of the same order and month, when one is visible: FlexPortal
+    /// links payments to no file, so Folio pairs them by the rental's order and the month.
+    pub invoice: Option<InvoiceRef>,
 }
 
-/// `/invoices?year=`: one year's invoices and billing payments.
+/// An invoice document a payment is paired with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceRef {
+    pub id: String,
+    pub name: String,
+}
+
+/// What a month's payments of one status add up to, in one currency.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonthTotal {
+    pub status: String,
+    pub amount: Money,
+}
+
+/// One month of a year's invoices: its documents and its payments.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceMonth {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// Newest first.
+    pub invoices: Vec<DocumentRow>,
+    /// Newest billing period first.
+    pub payments: Vec<PaymentRow>,
+    /// Per status and currency, in a fixed order (currency, then status).
+    pub totals: Vec<MonthTotal>,
+}
+
+/// `/invoices?year=&page=`: one year's invoices and billing payments, by month.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvoiceHistory {
     /// The year shown; `None` when there is nothing in any year.
     pub year: Option<i32>,
     /// Years with invoices or payments, newest first.
     pub years: Vec<i32>,
-    /// The year's invoice documents, newest first.
-    pub invoices: Vec<DocumentRow>,
-    /// The year's payments, newest billing period first.
-    pub payments: Vec<PaymentRow>,
+    /// This page's months, newest first.
+    pub months: Vec<InvoiceMonth>,
+    /// 1-based, clamped to the pages there are.
+    pub page: u32,
+    /// At least 1.
+    pub page_count: u32,
+    /// The year's invoice documents and payments, on all pages.
+    pub invoice_count: usize,
+    pub payment_count: usize,
     pub age: DataAge,
+}
+
+impl InvoiceHistory {
+    /// Months on one page: a quarter, so that a business customer's year stays short.
+    pub const MONTHS_PER_PAGE: usize = 3;
+}
+
+/// `/archives`: the person's archives made in the background, and the limits they are made
+/// within.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArchiveList {
+    /// Newest first.
+    pub archives: Vec<ArchiveView>,
+    /// Archives one person may have in the making at once.
+    pub at_once: u32,
+    /// How long a finished archive is kept.
+    pub keep_hours: u32,
+    /// Most documents in one archive.
+    pub max_files: u32,
+}
+
+/// One background archive.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArchiveView {
+    pub id: String,
+    /// Its file name, e.g. `invoices-2026.zip`.
+    pub name: String,
+    /// `running`, `ready` or `failed`.
+    pub state: String,
+    pub files_total: u64,
+    pub files_done: u64,
+    pub bytes: u64,
+    /// Documents it could not hold (missing upstream, or over the size limit); the manifest
+    /// lists them.
+    pub missing: u64,
+    /// ISO 8601, UTC.
+    pub created: String,
+    pub expires: String,
 }

@@ -8,9 +8,8 @@ use leptos_router::components::A;
 use crate::base::who::{Role, SignedIn, SiteInfo};
 use crate::documents::api::get_overview;
 use crate::documents::model::Overview;
-use crate::documents::table::{
-    date_text, doc_type_label, document_table, money_text, status_label, RowText, StaleNotice,
-};
+use crate::documents::orders::{order_table, OrderText};
+use crate::documents::table::{doc_type_label, document_table, RowText, StaleNotice};
 use crate::i18n::*;
 use crate::ui::error_view::ErrorView;
 use crate::ui::view_text::TextCache;
@@ -114,15 +113,6 @@ struct OverviewText {
     latest: Vec<RowText>,
 }
 
-struct OrderText {
-    id: Arc<str>,
-    href: Arc<str>,
-    status: Arc<str>,
-    date: Arc<str>,
-    total: Arc<str>,
-    item_count: u32,
-}
-
 /// The links in these lists are plain `<a>`s: the router handles their clicks all the same,
 /// and none of them can point at the page they are on, which is all an `<A>` adds.
 #[component]
@@ -135,37 +125,18 @@ fn OverviewView(overview: Arc<Overview>, text: TextCache<Overview, OverviewText>
         });
     }
     let text = text.get(&overview, i18n.get_locale_untracked(), || OverviewText {
-        orders: overview
-            .orders
-            .iter()
-            .map(|order| OrderText {
-                id: order.id.as_str().into(),
-                href: format!("/orders/{}", order.id).into(),
-                status: status_label(i18n, &order.status).as_ref().into(),
-                date: date_text(i18n, order.created.as_deref()).into(),
-                total: money_text(i18n, &order.total).into(),
-                item_count: order.item_count,
-            })
-            .collect(),
+        orders: OrderText::of(i18n, &overview.orders),
         latest: RowText::of(i18n, &overview.latest, true, None),
     });
-    let orders = text
-        .orders
-        .iter()
-        .map(|order| {
-            view! {
-                <tr>
-                    <td>
-                        <a href=order.href.clone()>{order.id.clone()}</a>
-                    </td>
-                    <td>{order.status.clone()}</td>
-                    <td>{order.date.clone()}</td>
-                    <td class="num">{order.item_count}</td>
-                    <td class="num">{order.total.clone()}</td>
-                </tr>
-            }
-        })
-        .collect_view();
+    let all_orders = (overview.order_count > overview.orders.len()).then(|| {
+        let text = t_string!(i18n, overview_all_orders)
+            .replace("%count%", &overview.order_count.to_string());
+        view! {
+            <p class="more">
+                <a href="/orders">{text}</a>
+            </p>
+        }
+    });
     let type_counts = overview
         .type_counts
         .iter()
@@ -185,28 +156,14 @@ fn OverviewView(overview: Arc<Overview>, text: TextCache<Overview, OverviewText>
     let latest = if overview.latest.is_empty() {
         Either::Left(view! { <p>{t!(i18n, overview_no_documents)}</p> })
     } else {
-        Either::Right(document_table(i18n, &text.latest, true))
+        Either::Right(document_table(i18n, &text.latest, true, None))
     };
     Either::Right(view! {
         <StaleNotice age=overview.age.clone() />
         <section aria-labelledby="orders-title">
             <h2 id="orders-title">{t!(i18n, overview_orders)}</h2>
-            <div class="table-wrap">
-                <table>
-                    <thead>
-                        <tr>
-                            <th scope="col">{t!(i18n, col_order)}</th>
-                            <th scope="col">{t!(i18n, col_status)}</th>
-                            <th scope="col">{t!(i18n, col_date)}</th>
-                            <th scope="col" class="num">{t!(i18n, col_items)}</th>
-                            <th scope="col" class="num">{t!(i18n, col_total)}</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {orders}
-                    </tbody>
-                </table>
-            </div>
+            {order_table(i18n, &text.orders)}
+            {all_orders}
         </section>
         <section aria-labelledby="types-title">
             <h2 id="types-title">{t!(i18n, overview_by_type)}</h2>

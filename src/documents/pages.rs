@@ -2,7 +2,7 @@
 
 /// The pages that show a customer's documents, rendered from what [`super::api`] serves.
 pub fn is_customer_page(path: &str) -> bool {
-    matches!(path, "/" | "/documents" | "/invoices")
+    matches!(path, "/" | "/documents" | "/orders" | "/invoices")
         || path
             .strip_prefix("/orders/")
             .is_some_and(|id| !id.is_empty() && !id.contains('/'))
@@ -14,7 +14,7 @@ mod tests {
 
     #[test]
     fn only_customer_pages_are_kept() {
-        for path in ["/", "/documents", "/invoices", "/orders/ord_1"] {
+        for path in ["/", "/documents", "/orders", "/invoices", "/orders/ord_1"] {
             assert!(is_customer_page(path), "{path}");
         }
         for path in [

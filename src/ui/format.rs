@@ -6,6 +6,34 @@ use crate::i18n::Locale;
 const MONTHS_EN: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
+const MONTHS_EN_LONG: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+const MONTHS_DE_LONG: [&str; 12] = [
+    "Januar",
+    "Februar",
+    "März",
+    "April",
+    "Mai",
+    "Juni",
+    "Juli",
+    "August",
+    "September",
+    "Oktober",
+    "November",
+    "Dezember",
+];
 
 /// `2025-01-15…` as `15 Jan 2025` (English) or `15.01.2025` (German). Anything unreadable is
 /// shown as it came.
@@ -37,16 +65,28 @@ pub fn date_time(iso: &str, locale: Locale) -> String {
 
 /// `2025-01` as `Jan 2025` or `01/2025`.
 pub fn period(text: &str, locale: Locale) -> String {
-    let parsed = text
-        .get(0..4)
-        .and_then(|y| y.parse::<i32>().ok())
-        .zip(text.get(5..7).and_then(|m| m.parse::<usize>().ok()))
-        .filter(|(_, m)| (1..=12).contains(m));
-    match (parsed, locale) {
+    match (year_month(text), locale) {
         (Some((y, m)), Locale::de) => format!("{m:02}/{y}"),
         (Some((y, m)), Locale::en) => format!("{} {y}", MONTHS_EN[m - 1]),
         (None, _) => text.to_owned(),
     }
+}
+
+/// `2025-01` as a heading: `January 2025` or `Januar 2025`.
+pub fn month(text: &str, locale: Locale) -> String {
+    match (year_month(text), locale) {
+        (Some((y, m)), Locale::de) => format!("{} {y}", MONTHS_DE_LONG[m - 1]),
+        (Some((y, m)), Locale::en) => format!("{} {y}", MONTHS_EN_LONG[m - 1]),
+        (None, _) => text.to_owned(),
+    }
+}
+
+/// The year and the month (1 to 12) of a `YYYY-MM…` text.
+fn year_month(text: &str) -> Option<(i32, usize)> {
+    text.get(0..4)
+        .and_then(|y| y.parse::<i32>().ok())
+        .zip(text.get(5..7).and_then(|m| m.parse::<usize>().ok()))
+        .filter(|(_, m)| (1..=12).contains(m))
 }
 
 /// Bytes as `845 B`, `12.3 KB`, `1.2 MB` (German with a decimal comma).
@@ -101,6 +141,9 @@ mod tests {
         assert_eq!(date("soon", Locale::en), "soon");
         assert_eq!(period("2025-03", Locale::en), "Mar 2025");
         assert_eq!(period("2025-03", Locale::de), "03/2025");
+        assert_eq!(month("2025-03", Locale::en), "March 2025");
+        assert_eq!(month("2025-03", Locale::de), "März 2025");
+        assert_eq!(month("2025-13", Locale::de), "2025-13");
     }
 
     #[test]

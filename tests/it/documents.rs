@@ -12,7 +12,9 @@ use folio::base::server::rate_limit::FileLookups;
 use folio::base::who::DocType;
 use folio::documents::model::{DocumentQuery, DocumentRow, QueryNotice, Sort};
 use folio::documents::server::files::{authorize_file, Asker};
-use folio::documents::server::{documents, invoices, order_detail, overview, owned_orders};
+use folio::documents::server::{
+    documents, invoice_year, invoices, order_detail, orders, overview, owned_orders,
+};
 use secrecy::SecretString;
 
 /// A caller of the file routes with limits of its own.
@@ -167,7 +169,7 @@ async fn a_customer_without_orders_sees_nothing() {
     assert_eq!((list.total, list.page, list.page_count), (0, 1, 1));
     assert!(list.rows.is_empty() && list.facets.years.is_empty());
 
-    let history = invoices(&client, &whole(ANNA), None).await.unwrap();
+    let history = invoice_year(&client, &whole(ANNA), None).await.unwrap();
     assert_eq!(history.year, None);
     assert!(history.years.is_empty() && history.invoices.is_empty() && history.payments.is_empty());
 }
@@ -402,7 +404,7 @@ async fn a_link_for_invoices_cannot_see_a_contract() {
         types: Some([DocType::Contract].into()),
         ..scope.clone()
     };
-    let history = invoices(&client, &contracts_only, None).await.unwrap();
+    let history = invoice_year(&client, &contracts_only, None).await.unwrap();
     assert!(history.invoices.is_empty() && history.payments.is_empty());
 }
 
@@ -711,7 +713,7 @@ async fn invoices_by_year_with_the_customers_own_payments() {
     let sim = sim().await;
     let client = client(&sim);
     let oracle = Oracle::new();
-    let history = invoices(&client, &whole(CLARA), None).await.unwrap();
+    let history = invoice_year(&client, &whole(CLARA), None).await.unwrap();
     assert_eq!(history.years, vec![2026, 2025, 2024]);
     assert_eq!(history.year, Some(2026), "the newest year by default");
     assert!(!history.invoices.is_empty());
@@ -740,10 +742,14 @@ async fn invoices_by_year_with_the_customers_own_payments() {
         .windows(2)
         .all(|w| w[0].billing_period >= w[1].billing_period));
 
-    let earlier = invoices(&client, &whole(CLARA), Some(2024)).await.unwrap();
+    let earlier = invoice_year(&client, &whole(CLARA), Some(2024))
+        .await
+        .unwrap();
     assert_eq!(earlier.year, Some(2024));
     assert!(earlier.invoices.iter().all(|r| r.year == Some(2024)));
-    let empty = invoices(&client, &whole(CLARA), Some(2019)).await.unwrap();
+    let empty = invoice_year(&client, &whole(CLARA), Some(2019))
+        .await
+        .unwrap();
     assert!(empty.invoices.is_empty() && empty.payments.is_empty());
 
     // One order: only the payments of that order's rentals.
@@ -759,7 +765,7 @@ async fn invoices_by_year_with_the_customers_own_payments() {
         .filter(|r| r.order_id == "ord_10002")
         .map(|r| r.rental_id.as_str())
         .collect();
-    let one = invoices(&client, &scope, Some(2025)).await.unwrap();
+    let one = invoice_year(&client, &scope, Some(2025)).await.unwrap();
     let expected = oracle
         .tenant
         .payments
@@ -773,7 +779,7 @@ async fn invoices_by_year_with_the_customers_own_payments() {
     assert_eq!(one.payments.len(), expected);
     assert!(
         one.payments.len()
-            < invoices(&client, &whole(CLARA), Some(2025))
+            < invoice_year(&client, &whole(CLARA), Some(2025))
                 .await
                 .unwrap()
                 .payments
@@ -787,13 +793,89 @@ async fn invoices_by_year_with_the_customers_own_payments() {
         order_id: Some("ord_10020".into()),
         types: None,
     };
-    let consolidated = invoices(&client, &business_order, Some(2025))
+    let consolidated = invoice_year(&client, &business_order, Some(2025))
         .await
         .unwrap();
     assert!(consolidated.payments.is_empty());
     assert!(!consolidated.invoices.is_empty());
-    let business = invoices(&client, &whole(DANA), Some(2025)).await.unwrap();
+    let business = invoice_year(&client, &whole(DANA), Some(2025))
+        .await
+        .unwrap();
     assert_eq!(business.payments.len(), 12);
+}
+
+#[tokio::test]
+async fn a_business_year_of_invoices_comes_a_quarter_at_a_time_with_totals() {
+    let sim = sim().await;
+    let client = client(&sim);
+    let year = invoice_year(&client, &whole(DANA), Some(2025))
+        .await
+        .unwrap();
+    let first = invoices(&client, &whole(DANA), Some(2025), 1)
+        .await
+        .unwrap();
+    assert_eq!(first.year, Some(2025));
+    assert_eq!(first.invoice_count, year.invoices.len());
+    assert_eq!(first.payment_count, year.payments.len());
+    assert_eq!(first.months.len(), 3);
+    let months: Vec<&str> = first.months.iter().map(|m| m.month.as_str()).collect();
+    assert_eq!(months, ["2025-12", "2025-11", "2025-10"]);
+    // Every invoice of the year is on exactly one page, in the month of its date.
+    let mut seen = 0;
+    for page in 1..=first.page_count {
+        let history = invoices(&client, &whole(DANA), Some(2025), page)
+            .await
+            .unwrap();
+        assert_eq!(history.page, page);
+        for month in &history.months {
+            assert!(month.invoices.iter().all(|r| r
+                .created
+                .as_deref()
+                .is_some_and(|c| c.starts_with(&month.month))));
+            seen += month.invoices.len();
+        }
+    }
+    assert_eq!(seen, year.invoices.len());
+    assert_eq!(first.page_count, 4);
+    // A month with payments says what they add up to.
+    let december = &first.months[0];
+    assert!(!december.payments.is_empty());
+    assert!(!december.totals.is_empty());
+    assert!(december.totals.iter().all(|t| t.amount.currency == "EUR"));
+    // A page past the end shows the last.
+    let past = invoices(&client, &whole(DANA), Some(2025), 99)
+        .await
+        .unwrap();
+    assert_eq!(past.page, first.page_count);
+}
+
+#[tokio::test]
+async fn the_business_customers_orders_page_and_filter() {
+    use folio::documents::model::OrderQuery;
+    let sim = sim().await;
+    let client = client(&sim);
+    let overview = overview(&client, &whole(DANA)).await.unwrap();
+    assert_eq!(overview.order_count, 44);
+    assert_eq!(overview.orders.len(), 5);
+    let all = orders(&client, &whole(DANA), OrderQuery::default(), Vec::new())
+        .await
+        .unwrap();
+    assert_eq!((all.total, all.page_count, all.orders.len()), (44, 3, 20));
+    let status = all.statuses[0].status.clone();
+    let (query, _) = OrderQuery::from_query_pairs([("status", status.as_str())]);
+    let some = orders(&client, &whole(DANA), query, Vec::new())
+        .await
+        .unwrap();
+    assert_eq!(some.total, all.statuses[0].count);
+    assert!(some.orders.iter().all(|o| o.status == status));
+    // Another customer's orders are never among them, whatever the filter.
+    let ben = orders(&client, &whole(BEN), OrderQuery::default(), Vec::new())
+        .await
+        .unwrap();
+    assert!(ben
+        .orders
+        .iter()
+        .all(|o| all.orders.iter().all(|d| d.id != o.id)));
 }
 
 #[tokio::test]

@@ -59,7 +59,7 @@ fn result_count(body: &str) -> usize {
 #[tokio::test]
 async fn anonymous_visitors_are_asked_to_sign_in() {
     let app = TestApp::new(&[]).await;
-    for path in ["/documents", "/invoices", "/orders/ord_10001"] {
+    for path in ["/documents", "/orders", "/invoices", "/orders/ord_10001"] {
         let page = app.get(path, &[]).await;
         assert_eq!(page.status, StatusCode::UNAUTHORIZED, "{path}");
         assert!(page.text().contains("Please sign in"), "{path}");

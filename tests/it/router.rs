@@ -71,7 +71,7 @@ async fn unknown_paths_answer_404_with_the_not_found_page() {
 
 #[tokio::test]
 async fn pages_for_signed_in_customers_answer_401_with_a_sign_in_prompt() {
-    for path in ["/documents", "/invoices"] {
+    for path in ["/documents", "/orders", "/invoices"] {
         let answer = app().await.get(path, &[("accept-language", "de")]).await;
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{path}");
         assert!(answer.body.contains("Bitte melden Sie sich an"), "{path}");

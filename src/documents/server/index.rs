@@ -112,27 +112,7 @@ pub(super) fn page_of(
     mut notices: Vec<QueryNotice>,
     age: DataAge,
 ) -> DocumentList {
-    let needle = query.q.as_deref().map(str::to_lowercase);
-    let mut matching: Vec<usize> = (0..index.rows.len())
-        .filter(|&i| {
-            let r = &index.rows[i];
-            query.doc_type.is_none_or(|t| r.doc_type == t)
-                && query.order.as_deref().is_none_or(|o| r.order_id == o)
-                && query.year.is_none_or(|y| r.year == Some(y))
-                && needle.as_deref().is_none_or(|n| index.names[i].contains(n))
-        })
-        .collect();
-    // The index is in `DateDesc` order, and filtering keeps it.
-    if query.sort != Sort::DateDesc {
-        matching.sort_by(|&a, &b| {
-            row_order(
-                query.sort,
-                (&index.rows[a], &index.names[a]),
-                (&index.rows[b], &index.names[b]),
-            )
-        });
-    }
-
+    let matching = matching(index, &query);
     let per_page = DocumentQuery::PER_PAGE;
     let total = matching.len();
     let page_count = u32::try_from(total.div_ceil(per_page as usize))
@@ -165,6 +145,32 @@ pub(super) fn page_of(
         facets: index.facets.clone(),
         age,
     }
+}
+
+/// Where the rows that match a query's filters are in the index, in the query's order, on
+/// every page.
+pub(super) fn matching(index: &DocumentIndex, query: &DocumentQuery) -> Vec<usize> {
+    let needle = query.q.as_deref().map(str::to_lowercase);
+    let mut matching: Vec<usize> = (0..index.rows.len())
+        .filter(|&i| {
+            let r = &index.rows[i];
+            query.doc_type.is_none_or(|t| r.doc_type == t)
+                && query.order.as_deref().is_none_or(|o| r.order_id == o)
+                && query.year.is_none_or(|y| r.year == Some(y))
+                && needle.as_deref().is_none_or(|n| index.names[i].contains(n))
+        })
+        .collect();
+    // The index is in `DateDesc` order, and filtering keeps it.
+    if query.sort != Sort::DateDesc {
+        matching.sort_by(|&a, &b| {
+            row_order(
+                query.sort,
+                (&index.rows[a], &index.names[a]),
+                (&index.rows[b], &index.names[b]),
+            )
+        });
+    }
+    matching
 }
 
 /// Sorts by the chosen key, then by file id, so equal keys keep one order across pages.

@@ -47,6 +47,8 @@ pub(super) fn payment_row(payment: &Payment) -> PaymentRow {
             .map(|amount| money(amount, &payment.currency)),
         status: payment.status.as_str().to_owned(),
         due_date: payment.due_date.map(iso_date),
+        paid_date: payment.paid_at.map(iso_date),
+        invoice: None,
     }
 }
 

@@ -6,7 +6,7 @@
 //! The client caches and coalesces them, so a second view within the cache's lifetime makes
 //! none.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, LazyLock};
 
 use flexportal::model::{File, OrderStatus, Payment};
@@ -15,10 +15,11 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::derived::{AnswerId, Derived, Held};
 use super::index::{build_index, page_of, sort_rows, DocumentIndex};
-use super::ownership::{owned_orders, visible, OwnedOrders, CONCURRENT_REQUESTS, SUMMARIES};
+use super::months::{history_page, paired_invoice, InvoiceYear};
+use super::orders::{recent_and_open, summaries};
+use super::ownership::{owned_orders, visible, OwnedOrders, CONCURRENT_REQUESTS};
 use super::rows::{
-    dedup_rows, iso_timestamp, money, order_summary, payment_row, payment_sort_key, payment_year,
-    row,
+    dedup_rows, iso_timestamp, money, payment_row, payment_sort_key, payment_year, row,
 };
 use super::upstream::{age_of, plausible_id, upstream_error};
 use crate::base::error::AppError;
@@ -40,25 +41,10 @@ const OVERVIEW_LATEST: usize = 5;
 pub async fn overview(client: &Client, scope: &Scope) -> Result<Overview, AppError> {
     let owned = owned_orders(client, scope).await?;
     let (index, files_age) = visible_documents(client, scope, &owned).await?;
-    // Derived from the owned orders, which are shared while their answers are the same.
-    let answers = [AnswerId::of(&owned.orders, owned.orders.is_empty())];
-    let summaries = SUMMARIES
-        .find(client.tenant_id(), scope, &[], &answers)
-        .unwrap_or_else(|| {
-            let summaries = Arc::new(owned.orders.iter().map(order_summary).collect());
-            let held = vec![Held::of(&owned.orders)];
-            SUMMARIES.keep(
-                client.tenant_id(),
-                scope,
-                Vec::new(),
-                answers.to_vec(),
-                held,
-                Arc::clone(&summaries),
-            );
-            summaries
-        });
+    let summaries = summaries(client, scope, &owned);
     Ok(Overview {
-        orders: (*summaries).clone(),
+        orders: recent_and_open(&summaries),
+        order_count: summaries.len(),
         // The index is newest first already.
         latest: index.rows.iter().take(OVERVIEW_LATEST).cloned().collect(),
         type_counts: index.facets.types.clone(),
@@ -162,28 +148,36 @@ pub async fn order_detail(
     })
 }
 
-/// One year's invoice documents and billing payments; without a year, the newest year that
-/// has either.
-///
-/// Payments are billing data, so a scope that excludes invoices sees none. A scope narrowed
-/// to one order sees only payments of that order's rentals; a consolidated payment names no
-/// rental, so it cannot be tied to one order and is left out.
+/// One year's invoices and billing payments by month, one page of months; without a year,
+/// the newest year that has either.
 pub async fn invoices(
     client: &Client,
     scope: &Scope,
     year: Option<i32>,
+    page: u32,
 ) -> Result<InvoiceHistory, AppError> {
+    Ok(history_page(invoice_year(client, scope, year).await?, page))
+}
+
+/// One year's invoice documents and billing payments, each payment paired with its invoice
+/// document where one is visible; without a year, the newest year that has either.
+///
+/// Payments are billing data, so a scope that excludes invoices sees none. A scope narrowed
+/// to one order sees only payments of that order's rentals; a consolidated payment names no
+/// rental, so it cannot be tied to one order and is left out.
+pub async fn invoice_year(
+    client: &Client,
+    scope: &Scope,
+    year: Option<i32>,
+) -> Result<InvoiceYear, AppError> {
     if !scope.allows(DocType::Invoice) {
-        return Ok(InvoiceHistory {
+        return Ok(InvoiceYear {
             year,
-            years: Vec::new(),
-            invoices: Vec::new(),
-            payments: Vec::new(),
-            age: DataAge::default(),
+            ..InvoiceYear::default()
         });
     }
     let owned = owned_orders(client, scope).await?;
-    let ((index, files_age), (payments, payments_age)) = futures::try_join!(
+    let ((index, files_age), (payments, rental_orders, payments_age)) = futures::try_join!(
         visible_documents(client, scope, &owned),
         visible_payments(client, scope, &owned),
     )?;
@@ -214,12 +208,20 @@ pub async fn invoices(
             .cmp(&payment_sort_key(a))
             .then_with(|| a.payment_id.cmp(&b.payment_id))
     });
-
-    Ok(InvoiceHistory {
+    let payments = payments
+        .into_iter()
+        .map(|p| {
+            let order = p.rental_id.as_ref().and_then(|r| rental_orders.get(r));
+            let mut row = payment_row(p);
+            row.invoice = order.and_then(|o| paired_invoice(&row, o, &invoices));
+            row
+        })
+        .collect();
+    Ok(InvoiceYear {
         year,
         years,
         invoices,
-        payments: payments.into_iter().map(payment_row).collect(),
+        payments,
         age: owned.age.clone().and(files_age).and(payments_age),
     })
 }
@@ -286,46 +288,52 @@ pub(super) async fn visible_documents(
 /// A business customer has about a thousand documents; a row is a few hundred bytes.
 static INDEXES: LazyLock<Derived<DocumentIndex>> = LazyLock::new(|| Derived::new(200_000, 4_096));
 
-/// The scope's billing payments: the customer's own, and for a one-order scope only those of
-/// that order's rentals.
+/// The scope's billing payments (the customer's own, and for a one-order scope only those of
+/// that order's rentals), and the order of each of the customer's rentals, which pairs a
+/// payment with its invoice document.
 async fn visible_payments(
     client: &Client,
     scope: &Scope,
     owned: &OwnedOrders,
-) -> Result<(Vec<Payment>, DataAge), AppError> {
+) -> Result<(Vec<Payment>, HashMap<String, String>, DataAge), AppError> {
     let payments = client
         .payments_of_customer(&scope.customer_id)
         .await
         .map_err(upstream_error)?;
     let mut age = age_of(&payments);
-    let mine = payments
+    let mine: Vec<&Payment> = payments
         .value
         .iter()
-        .filter(|p| p.customer_id == scope.customer_id);
-    let Some(order_id) = &scope.order_id else {
-        return Ok((mine.cloned().collect(), age));
-    };
-    if !owned.contains(order_id) {
-        return Ok((Vec::new(), age));
+        .filter(|p| p.customer_id == scope.customer_id)
+        .collect();
+    if mine.is_empty() {
+        return Ok((Vec::new(), HashMap::new(), age));
     }
     let rentals = client
         .rentals_of_customer(&scope.customer_id)
         .await
         .map_err(upstream_error)?;
     age = age.and(age_of(&rentals));
-    let rental_ids: HashSet<&str> = rentals
+    // Only rentals of owned orders: a rental naming someone else's order pairs with nothing.
+    let rental_orders: HashMap<String, String> = rentals
         .value
         .iter()
-        .filter(|r| r.customer_id == scope.customer_id && r.order_id.as_ref() == Some(order_id))
-        .map(|r| r.rental_id.as_str())
+        .filter(|r| r.customer_id == scope.customer_id)
+        .filter_map(|r| Some((r.rental_id.clone(), r.order_id.clone()?)))
+        .filter(|(_, order)| owned.contains(order))
         .collect();
-    let mine = mine
-        .filter(|p| {
-            p.rental_id
-                .as_deref()
-                .is_some_and(|r| rental_ids.contains(r))
-        })
-        .cloned()
-        .collect();
-    Ok((mine, age))
+    let mine = match &scope.order_id {
+        None => mine.into_iter().cloned().collect(),
+        Some(order_id) => mine
+            .into_iter()
+            .filter(|p| {
+                p.rental_id
+                    .as_ref()
+                    .and_then(|r| rental_orders.get(r))
+                    .is_some_and(|o| o == order_id)
+            })
+            .cloned()
+            .collect(),
+    };
+    Ok((mine, rental_orders, age))
 }

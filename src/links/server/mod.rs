@@ -82,8 +82,7 @@ impl LinkEnded {
     /// anonymous request and gets what those get.
     pub fn page_answer(&self, request: &Request) -> Option<Response> {
         let path = request.uri().path();
-        let link_page = matches!(path, "/" | "/documents" | "/invoices" | "/access")
-            || path.starts_with("/orders/");
+        let link_page = crate::documents::pages::is_customer_page(path) || path == "/access";
         (request.method() == Method::GET && link_page).then(|| {
             Redirect::to(&format!("/shared/ended?why={}", self.0.as_str())).into_response()
         })
