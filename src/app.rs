@@ -6,9 +6,11 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 use crate::base::who::{Role, SignedIn, SiteInfo, UserView};
+use crate::documents::archives::ArchivesPage;
 use crate::documents::invoices::InvoicesPage;
 use crate::documents::list::DocumentsPage;
 use crate::documents::order::OrderPage;
+use crate::documents::orders::OrdersPage;
 use crate::documents::overview::HomePage;
 use crate::i18n::*;
 use crate::links::access::AccessPage;
@@ -180,8 +182,10 @@ fn Layout() -> impl IntoView {
                     // the real one; browsers without JavaScript get the complete HTML.
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
                     <Route path=path!("/documents") view=DocumentsPage ssr=SsrMode::Async />
+                    <Route path=path!("/orders") view=OrdersPage ssr=SsrMode::Async />
                     <Route path=path!("/orders/:id") view=OrderPage ssr=SsrMode::Async />
                     <Route path=path!("/invoices") view=InvoicesPage ssr=SsrMode::Async />
+                    <Route path=path!("/archives") view=ArchivesPage ssr=SsrMode::Async />
                     // Pages that load data render it in order, so browsers without
                     // JavaScript get it in the HTML.
                     <Route path=path!("/login") view=|| view! { <LoginPage /> } ssr=SsrMode::InOrder />

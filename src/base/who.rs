@@ -14,6 +14,9 @@ pub struct SiteInfo {
     pub brand_logo: Option<String>,
     /// True when Folio runs against the built-in stand-in FlexPortal with invented data.
     pub demo: bool,
+    /// Most documents a ZIP download fetches while the reader waits; a bigger one is made in
+    /// the background.
+    pub zip_stream_files: u32,
 }
 
 /// The signed-in person, as pages show them.

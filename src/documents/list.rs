@@ -11,6 +11,7 @@ use crate::base::who::{DocType, SignedIn};
 use crate::documents::api::list_documents;
 use crate::documents::model::{DocumentList, Sort};
 use crate::documents::table::{doc_type_label, document_table, RowText, StaleNotice};
+use crate::documents::zip_button::ZipButton;
 use crate::i18n::*;
 use crate::ui::error_view::ErrorView;
 use crate::ui::pager::{query_href, Pager};
@@ -57,6 +58,9 @@ pub fn DocumentsPage() -> impl IntoView {
     }
     .into_any()
 }
+
+/// The form the rows' checkboxes belong to.
+const PICK_FORM: &str = "pick-files";
 
 /// The text of a [`DocumentsView`] that takes formatting: the rows, and the orders to filter by.
 pub struct DocumentsText {
@@ -163,11 +167,35 @@ pub fn DocumentsView(
         })
         .collect_view();
     let (total, age) = (list.total, list.age.clone());
+    // A customer can take the documents along: the picked ones, all that match, or the list.
+    let customer = staff_base.is_none();
+    let pick = customer.then_some(PICK_FORM);
     let table = if list.rows.is_empty() {
         Either::Left(view! { <p class="panel empty">{t!(i18n, documents_none)}</p> })
     } else {
-        Either::Right(document_table(i18n, &text.rows, true))
+        Either::Right(document_table(i18n, &text.rows, true, pick))
     };
+    let exports = (customer && total > 0).then(|| {
+        let filters = query.with_page(1).to_query_pairs();
+        let all = t_string!(i18n, documents_download_all).replace("%count%", &total.to_string());
+        let csv = query_href("/documents.csv", &filters);
+        view! {
+            <div class="exports">
+                // The rows' checkboxes belong to this form (their `form` attribute).
+                <form id=PICK_FORM method="post" action="/documents.zip">
+                    <button type="submit" class="button secondary">
+                        {t!(i18n, documents_download_selected)}
+                    </button>
+                </form>
+                <ZipButton filters count=total label=all />
+                // A file, not a page of the app: the router must leave it to the browser.
+                <a href=csv rel="external" download="">
+                    {t!(i18n, documents_export_csv)}
+                </a>
+                <a href="/archives">{t!(i18n, documents_archives)}</a>
+            </div>
+        }
+    });
 
     view! {
         {heading}
@@ -226,6 +254,7 @@ pub fn DocumentsView(
             {total}" "{t!(i18n, documents_found)}
         </p>
         {table}
+        {exports}
         <Pager prev next page pages=Some(pages) />
     }
 }

@@ -92,9 +92,12 @@ fn OrderView(order: OrderDetail) -> impl IntoView {
                                 view! {
                                     <tr>
                                         <td>{item.product.clone()}</td>
-                                        <td class="num">{item.quantity}</td>
-                                        <td class="num">{money_text(i18n, &item.monthly_unit_price)}</td>
-                                        <td class="num">
+                                        // Labelled for phones, where a row shows without its head.
+                                        <td class="num" data-label=t_string!(i18n, col_quantity)>{item.quantity}</td>
+                                        <td class="num" data-label=t_string!(i18n, col_monthly)>
+                                            {money_text(i18n, &item.monthly_unit_price)}
+                                        </td>
+                                        <td class="num" data-label=t_string!(i18n, col_contract)>
                                             {item.contract_months.map(|m| format!("{m} {}", t_string!(i18n, months)))}
                                         </td>
                                     </tr>

@@ -57,7 +57,7 @@ pub fn DocumentTable(
 ) -> impl IntoView {
     let i18n = use_i18n();
     let rows = RowText::of(i18n, &rows, show_order, staff_base.as_deref());
-    document_table(i18n, &rows, show_order)
+    document_table(i18n, &rows, show_order, None)
 }
 
 /// What one row of a [`DocumentTable`] shows, worked out ahead of building the view, so that
@@ -65,6 +65,7 @@ pub fn DocumentTable(
 /// [`view_text`](crate::ui::view_text)).
 #[derive(Clone, Debug)]
 pub struct RowText {
+    id: Arc<str>,
     name: Arc<str>,
     doc_type: &'static str,
     /// The order's id and where it links to, when the table has an order column.
@@ -90,6 +91,7 @@ impl RowText {
         });
         rows.iter()
             .map(|row| RowText {
+                id: row.id.as_str().into(),
                 name: row.name.as_str().into(),
                 doc_type: doc_type_label(i18n, row.doc_type),
                 order: show_order.then(|| {
@@ -117,7 +119,9 @@ impl RowText {
     }
 }
 
-/// The [`DocumentTable`] of rows whose text is made already.
+/// The [`DocumentTable`] of rows whose text is made already. With `pick`, the id of a form
+/// elsewhere on the page, each row has a checkbox that adds its file to that form (the
+/// `form` attribute: no JavaScript, and no form around the table).
 ///
 /// The order links are plain `<a>`s: the router handles their clicks all the same, and an
 /// `<A>` per row (a memo and an active-link check each) would cost more than the rest of the
@@ -126,12 +130,21 @@ pub fn document_table(
     i18n: I18nContext<Locale>,
     rows: &[RowText],
     show_order: bool,
+    pick: Option<&'static str>,
 ) -> impl IntoView {
     view! {
         <div class="table-wrap">
             <table class="documents">
                 <thead>
                     <tr>
+                        {pick
+                            .map(|_| {
+                                view! {
+                                    <th scope="col" class="pick">
+                                        <span class="visually-hidden">{t!(i18n, col_pick)}</span>
+                                    </th>
+                                }
+                            })}
                         <th scope="col">{t!(i18n, col_name)}</th>
                         <th scope="col">{t!(i18n, col_type)}</th>
                         {show_order.then(|| view! { <th scope="col">{t!(i18n, col_order)}</th> })}
@@ -147,6 +160,24 @@ pub fn document_table(
                             let name = row.name.clone();
                             view! {
                                 <tr>
+                                    {pick
+                                        .map(|form| {
+                                            view! {
+                                                <td class="pick">
+                                                    <label>
+                                                        <input
+                                                            type="checkbox"
+                                                            name="file"
+                                                            value=row.id.clone()
+                                                            form=form
+                                                        />
+                                                        <span class="visually-hidden">
+                                                            {t!(i18n, action_pick)}" "{name.clone()}
+                                                        </span>
+                                                    </label>
+                                                </td>
+                                            }
+                                        })}
                                     <td class="name">{name.clone()}</td>
                                     <td>{row.doc_type}</td>
                                     {row

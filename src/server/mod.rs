@@ -82,7 +82,7 @@ pub async fn run() -> ExitCode {
     }
 }
 
-/// Removes expired sessions and sign-in attempts every ten minutes.
+/// Removes expired sessions, sign-in attempts and archives every ten minutes.
 fn spawn_cleanup(state: AppState) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
@@ -92,6 +92,13 @@ fn spawn_cleanup(state: AppState) {
                 Ok(0) => {}
                 Ok(removed) => tracing::info!(removed, "expired sessions and sign-ins removed"),
                 Err(e) => tracing::warn!(error = %e, "cleanup failed"),
+            }
+            match state.store.archives_sweep(state.clock.now() * 1000).await {
+                Ok((0, 0)) => {}
+                Ok((expired, interrupted)) => {
+                    tracing::info!(expired, interrupted, "background archives swept")
+                }
+                Err(e) => tracing::warn!(error = %e, "archive cleanup failed"),
             }
         }
     });

@@ -22,7 +22,7 @@ use crate::base::server::answers::not_found;
 use crate::base::server::session::SqlSessionStore;
 use crate::base::server::state::AppState;
 use crate::base::server::{health, hooks, locale, security, telemetry};
-use crate::documents::server::files;
+use crate::documents::server::{background, exports, files};
 use crate::links::server as links;
 use crate::signin::server as signin;
 use crate::staff::server::actions;
@@ -84,6 +84,14 @@ pub fn router(state: AppState) -> Router {
         .route("/logout/everywhere", post(signin::sign_out_everywhere))
         .route("/files/{id}/view", get(files::view))
         .route("/files/{id}/download", get(files::download))
+        .route(
+            "/documents.zip",
+            get(exports::documents_zip).post(exports::selected_zip),
+        )
+        .route("/documents.csv", get(exports::documents_csv))
+        .route("/invoices.csv", get(exports::invoices_csv))
+        .route("/archives/{id}/download", get(background::download))
+        .route("/archives/{id}/delete", post(background::delete))
         .route("/s/{token}", post(links::open))
         .route("/manage/login", post(signin::request_sign_in))
         .route("/manage/login/code", post(signin::verify_code))
@@ -176,7 +184,9 @@ pub fn router(state: AppState) -> Router {
                     .quality(CompressionLevel::Precise(4))
                     .compress_when(
                         DefaultPredicate::new()
-                            .and(NotForContentType::const_new("application/wasm")),
+                            .and(NotForContentType::const_new("application/wasm"))
+                            // Archives of PDFs: stored, and would not shrink.
+                            .and(NotForContentType::const_new("application/zip")),
                     ),
             )
             .layer(middleware::from_fn_with_state(

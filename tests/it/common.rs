@@ -101,6 +101,8 @@ pub struct Answer {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: String,
+    /// The body as it came (an archive is no text).
+    pub bytes: Vec<u8>,
 }
 
 impl Answer {
@@ -170,6 +172,7 @@ pub async fn send(app: Router, request: Request<Body>) -> Answer {
         status,
         headers,
         body: String::from_utf8_lossy(&bytes).into_owned(),
+        bytes: bytes.to_vec(),
     }
 }
 

@@ -196,11 +196,27 @@ async fn an_order_link_for_invoices_reaches_nothing_else_by_any_url_or_function(
     assert_eq!(orders, vec![shared.as_str()]);
     let invoices = guest.post("/api/get_invoices", "").await;
     let invoices: serde_json::Value = serde_json::from_str(&invoices.body).unwrap();
-    assert!(invoices["invoices"]
-        .as_array()
-        .unwrap()
+    let months = invoices["months"].as_array().unwrap();
+    assert!(!months.is_empty());
+    assert!(months
         .iter()
+        .flat_map(|m| m["invoices"].as_array().unwrap())
         .all(|i| i["order_id"] == shared.as_str()));
+    // And its exports hold that order's documents only.
+    let csv = guest.get("/documents.csv").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let rows: Vec<&str> = csv
+        .body
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .skip(1)
+        .collect();
+    assert!(!rows.is_empty());
+    assert!(
+        rows.iter()
+            .all(|r| r.split(',').nth(3) == Some(shared.as_str())),
+        "{rows:?}"
+    );
 
     // A link session is read-only and no customer: the access page and the staff screens are
     // not for it.

@@ -12,6 +12,7 @@ mod answers;
 mod cli;
 mod concurrency;
 mod documents;
+mod exports;
 mod links;
 mod outage;
 mod page_cache;

@@ -249,7 +249,13 @@ async fn no_answer_with_customer_or_staff_data_may_be_kept_by_a_cache() {
         "/documents?type=invoice".to_owned(),
         format!("/orders/{order}"),
         "/invoices".to_owned(),
+        "/invoices?year=2026&page=2".to_owned(),
+        "/orders".to_owned(),
+        "/orders?status=fulfilled&page=2".to_owned(),
         "/access".to_owned(),
+        "/documents.csv?type=invoice".to_owned(),
+        "/invoices.csv?year=2026".to_owned(),
+        "/documents.zip?type=contract".to_owned(),
         format!("/files/{file}/view"),
         format!("/files/{file}/download"),
         "/files/file_404/view".to_owned(),
@@ -266,6 +272,7 @@ async fn no_answer_with_customer_or_staff_data_may_be_kept_by_a_cache() {
         ("/api/list_documents", "query=type%3Dinvoice".to_owned()),
         ("/api/get_order", format!("order_id={order}")),
         ("/api/get_invoices", String::new()),
+        ("/api/list_orders", "query=status%3Dfulfilled".to_owned()),
         ("/api/get_access", String::new()),
     ] {
         let answer = clara.post(path, &body).await;

@@ -133,6 +133,7 @@ impl AppState {
             brand_color: brand.color.clone(),
             brand_logo: brand.logo.clone(),
             demo: self.config.upstream.is_demo(),
+            zip_stream_files: self.config.archives.stream_files,
         }
     }
 }

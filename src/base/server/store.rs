@@ -130,6 +130,11 @@ impl Store {
                     "answer changes",
                     include_str!("../../../migrations/sqlite/0004_answer_changes.sql"),
                 ),
+                (
+                    5,
+                    "archives",
+                    include_str!("../../../migrations/sqlite/0005_archives.sql"),
+                ),
             ]),
             Engine::Postgres => Embedded(&[
                 (
@@ -143,6 +148,11 @@ impl Store {
                     4,
                     "answer changes",
                     include_str!("../../../migrations/postgres/0004_answer_changes.sql"),
+                ),
+                (
+                    5,
+                    "archives",
+                    include_str!("../../../migrations/postgres/0005_archives.sql"),
                 ),
             ]),
         };

@@ -178,17 +178,22 @@ async fn serve_own(
     action: FileAction,
 ) -> Response {
     // Anonymous callers get exactly what a missing file gets: nothing to tell them apart.
-    let Some(axum::Extension(principal)) = principal else {
+    let Some((who, scope)) = caller(principal) else {
         return not_found();
     };
-    let Some(scope) = scope_of(&principal) else {
-        return not_found();
-    };
+    serve(state, ip, who, scope, file_id, action).await
+}
+
+/// Who is asking and what they may see: a customer's portal or a link's part of it; `None`
+/// for anyone else (anonymous, or staff outside their customer screens).
+pub(super) fn caller(principal: Option<axum::Extension<Principal>>) -> Option<(Who, Scope)> {
+    let axum::Extension(principal) = principal?;
+    let scope = scope_of(&principal)?;
     let who = Who {
         actor: principal.subject().to_owned(),
         link_id: principal.link_id().map(str::to_owned),
     };
-    serve(state, ip, who, scope, file_id, action).await
+    Some((who, scope))
 }
 
 async fn serve_staff(
@@ -215,9 +220,9 @@ async fn serve_staff(
 }
 
 /// Who opens a file, for the audit log.
-struct Who {
-    actor: String,
-    link_id: Option<String>,
+pub(super) struct Who {
+    pub actor: String,
+    pub link_id: Option<String>,
 }
 
 async fn serve(

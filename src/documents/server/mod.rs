@@ -7,19 +7,30 @@
 //! outside the scope answers [`AppError::NotFound`](crate::base::error::AppError::NotFound),
 //! exactly like a missing id.
 
+mod archive;
+mod archive_store;
+pub mod background;
+mod csv;
+mod delivery;
 mod derived;
+pub mod exports;
+mod fetch;
 pub mod files;
 mod index;
+mod months;
+mod orders;
 pub mod ownership;
 mod rows;
 mod upstream;
 mod views;
+mod zip;
 
 #[cfg(test)]
 mod tests;
 
+pub use orders::orders;
 pub use ownership::{owned_orders, OwnedOrders};
 pub(crate) use rows::order_summary;
 pub use upstream::doc_type;
 pub(crate) use upstream::{plausible_id, upstream_error};
-pub use views::{documents, invoices, order_detail, overview, warm_up};
+pub use views::{documents, invoice_year, invoices, order_detail, overview, warm_up};

@@ -37,6 +37,8 @@ pub struct Config {
     /// `FOLIO_PAGE_CACHE_MB`: memory for rendered customer pages kept while their upstream
     /// answers stay current (`base::server::page_cache`); 0 keeps none. Default 32.
     pub page_cache_mb: u32,
+    /// Downloads of many documents at once.
+    pub archives: ArchiveConfig,
     /// Logging.
     pub log: LogConfig,
     /// `LEPTOS_SITE_ROOT`: the folder holding the built site (`pkg/` and public assets). Default
@@ -127,6 +129,30 @@ impl Upstream {
     pub fn is_demo(&self) -> bool {
         matches!(self, Upstream::Demo)
     }
+}
+
+/// Limits of `/documents.zip`, which fetches every selected file from FlexPortal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchiveConfig {
+    /// `FOLIO_ARCHIVE_MAX_FILES`: most documents in one archive. Default 1000 (a large
+    /// business customer's documents of a year), at most 10000.
+    pub max_files: u32,
+    /// `FOLIO_ARCHIVE_MAX_MB`: most bytes of documents in one archive, in MiB. Default 2048,
+    /// at most 3500 (the archive's format stays within 4 GiB).
+    pub max_mb: u32,
+    /// `FOLIO_ARCHIVE_STREAM_FILES`: most documents a download may fetch while the reader
+    /// waits, since each needs a signed URL from FlexPortal (one request of the budget).
+    /// Documents whose URL is still at hand do not count. Default a quarter of the tenant's
+    /// per-minute limit (25 on Starter), so that one download cannot spend the minute.
+    pub stream_files: u32,
+    /// `FOLIO_ARCHIVES_AT_ONCE`: downloads one person may have running at once, per instance,
+    /// and background archives one person may have in the making. Default 2.
+    pub at_once: u32,
+    /// `FOLIO_ARCHIVE_KEEP_MB`: most bytes of finished background archives one person may have
+    /// kept at a time, in MiB. Default 4096.
+    pub keep_mb: u32,
+    /// `FOLIO_ARCHIVE_KEEP_HOURS`: how long a finished background archive is kept. Default 24.
+    pub keep_hours: u32,
 }
 
 /// How Folio logs.
@@ -359,6 +385,18 @@ impl Config {
         let answers = AnswersConfig::from_lookup(&get, upstream_rate_limit_per_min)
             .map_err(|(var, problem)| err(var, problem))?;
         let page_cache_mb = whole("FOLIO_PAGE_CACHE_MB", 32, 0, 4096)?;
+        let archives = ArchiveConfig {
+            max_files: number("FOLIO_ARCHIVE_MAX_FILES", 1000, 10_000)?,
+            max_mb: number("FOLIO_ARCHIVE_MAX_MB", 2048, 3500)?,
+            stream_files: number(
+                "FOLIO_ARCHIVE_STREAM_FILES",
+                (upstream_rate_limit_per_min / 4).max(1),
+                100_000,
+            )?,
+            at_once: number("FOLIO_ARCHIVES_AT_ONCE", 2, 100)?,
+            keep_mb: number("FOLIO_ARCHIVE_KEEP_MB", 4096, 1_000_000)?,
+            keep_hours: number("FOLIO_ARCHIVE_KEEP_HOURS", 24, 24 * 7)?,
+        };
         let auth = AuthConfig {
             idle_minutes: number("FOLIO_SESSION_IDLE_MINUTES", 30, 24 * 60)?,
             max_hours: number("FOLIO_SESSION_MAX_HOURS", 12, 24 * 30)?,
@@ -409,6 +447,7 @@ impl Config {
             upstream_timeout_ms,
             answers,
             page_cache_mb,
+            archives,
             log,
             site_root: get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".to_owned()),
         })

@@ -1,0 +1,543 @@
+//! Many documents at once, for the accountant: `GET /documents.zip?<filters>` and
+//! `POST /documents.zip` (picked files) as one streamed archive, `GET /documents.csv?<filters>`
+//! and `GET /invoices.csv?year=` as lists to import. Every one is scoped like the pages (a
+//! link session gets its link's part, never more), checks every file against the scope's
+//! documents, and is audited once.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use flexportal::{Client, FileAction};
+use tokio::sync::mpsc;
+use tower_sessions::Session;
+
+use super::archive::{pump, Selection};
+use super::background::{self, link_session, Job, Refused};
+use super::csv::{Cell, Csv};
+use super::delivery::{attachment, audit, ids};
+use super::fetch::Upstream;
+use super::files::{caller, unavailable, Who};
+use super::index::{matching, DocumentIndex};
+use super::ownership::owned_orders;
+use super::views::{invoice_year, visible_documents};
+use crate::base::error::AppError;
+use crate::base::server::answers::{database_down, not_found, plain_page};
+use crate::base::server::calls::query_pairs;
+use crate::base::server::client_ip::ClientIp;
+use crate::base::server::locale::request_locale;
+use crate::base::server::principal::{Principal, Scope};
+use crate::base::server::state::AppState;
+use crate::documents::model::DocumentQuery;
+use crate::i18n::Locale;
+
+/// `GET /documents.zip?<the filters of /documents>`: every matching document.
+pub async fn documents_zip(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    principal: Option<axum::Extension<Principal>>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let Some((who, scope)) = caller(principal) else {
+        return not_found();
+    };
+    let picked = Picked::Query(filters(query));
+    archive(
+        state,
+        ip,
+        request_locale(&headers),
+        who,
+        scope,
+        picked,
+        None,
+    )
+    .await
+}
+
+/// `POST /documents.zip`, a form with one `file` field per picked document, or with the
+/// filters of `/documents`: a POST, so that no JavaScript is needed and no URL grows past its
+/// limits. A selection too big to fetch now is made in the background.
+pub async fn selected_zip(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    principal: Option<axum::Extension<Principal>>,
+    session: Session,
+    body: Bytes,
+) -> Response {
+    let Some(axum::Extension(principal)) = principal else {
+        return not_found();
+    };
+    let Some((who, scope)) = caller(Some(axum::Extension(principal.clone()))) else {
+        return not_found();
+    };
+    let fields: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
+    let ids: Vec<String> = fields
+        .iter()
+        .filter(|(k, _)| k == "file")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let picked = if ids.is_empty() && fields.iter().any(|(k, _)| k != "file") {
+        Picked::Query(DocumentQuery::from_query_pairs(fields).0)
+    } else {
+        Picked::Ids(ids)
+    };
+    let locale = request_locale(&headers);
+    let later = Later {
+        session_id: link_session(&principal, &session),
+        mail: match &principal {
+            Principal::Customer { email, .. } => Some((email.clone(), locale)),
+            _ => None,
+        },
+    };
+    archive(state, ip, locale, who, scope, picked, Some(later)).await
+}
+
+/// What a background archive needs beyond a download: whose session, and where to announce.
+struct Later {
+    session_id: Option<String>,
+    mail: Option<(String, Locale)>,
+}
+
+/// What a download asks for.
+enum Picked {
+    Query(DocumentQuery),
+    Ids(Vec<String>),
+}
+
+impl Picked {
+    /// The archive's file name: what it holds, e.g. `invoices-2026.zip`.
+    fn file_name(&self) -> String {
+        let Picked::Query(q) = self else {
+            return "documents.zip".to_owned();
+        };
+        let mut name = q
+            .doc_type
+            .map_or("documents", |t| match t {
+                crate::base::who::DocType::Invoice => "invoices",
+                crate::base::who::DocType::Contract => "contracts",
+                _ => "documents",
+            })
+            .to_owned();
+        if let Some(order) = &q.order {
+            let order: String = order
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+                .take(40)
+                .collect();
+            name = format!("{name}-{order}");
+        }
+        if let Some(year) = q.year {
+            name = format!("{name}-{year}");
+        }
+        format!("{name}.zip")
+    }
+}
+
+/// Downloads running now, per person, on this instance.
+static RUNNING: LazyLock<Mutex<HashMap<String, u32>>> = LazyLock::new(Mutex::default);
+
+/// One running download, counted until it is dropped (when its stream ends or breaks off).
+struct Running(String);
+
+impl Running {
+    fn start(who: &str, at_once: u32) -> Option<Running> {
+        let mut running = RUNNING.lock().unwrap_or_else(|e| e.into_inner());
+        let count = running.entry(who.to_owned()).or_default();
+        if *count >= at_once {
+            return None;
+        }
+        *count += 1;
+        Some(Running(who.to_owned()))
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let mut running = RUNNING.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = running.get_mut(&self.0) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                running.remove(&self.0);
+            }
+        }
+    }
+}
+
+async fn archive(
+    state: AppState,
+    ClientIp(ip): ClientIp,
+    locale: Locale,
+    who: Who,
+    scope: Scope,
+    picked: Picked,
+    later: Option<Later>,
+) -> Response {
+    use leptos_i18n::td_string;
+    let limits = state.config.archives.clone();
+    let client = state.upstream.client.clone();
+    let selection = match select(&client, &scope, &picked, limits.max_files).await {
+        Ok(selection) => selection,
+        Err(Refusal::Upstream) => return unavailable(),
+        Err(Refusal::TooMany(n)) => {
+            let text = td_string!(locale, archive_too_many_text)
+                .replace("%count%", &n.to_string())
+                .replace("%max%", &limits.max_files.to_string());
+            let title = td_string!(locale, archive_too_many_title);
+            return refusal(StatusCode::PAYLOAD_TOO_LARGE, locale, title, &text);
+        }
+    };
+    if selection.included.is_empty() {
+        let title = td_string!(locale, archive_empty_title);
+        let text = td_string!(locale, archive_empty_text);
+        return refusal(StatusCode::BAD_REQUEST, locale, title, text);
+    }
+    // Each file not signed lately costs one request of the tenant's budget.
+    let to_sign = selection
+        .included
+        .iter()
+        .filter(|r| !client.has_signed(&r.id, FileAction::Download))
+        .count();
+    if to_sign > limits.stream_files as usize {
+        // Too many to fetch while the reader waits: made in the background, on a POST.
+        let Some(later) = later else {
+            return offer(locale, &picked, to_sign, limits.stream_files);
+        };
+        let job = Job {
+            who,
+            scope,
+            session_id: later.session_id,
+            ip,
+            mail: later.mail,
+            name: picked.file_name(),
+            selection,
+        };
+        return match background::start(&state, job).await {
+            Ok(id) => Redirect::to(&format!("/archives#archive-{id}")).into_response(),
+            Err(Refused::Store) => database_down(locale),
+            Err(Refused::Running) => {
+                let text = td_string!(locale, archive_running_text)
+                    .replace("%max%", &limits.at_once.to_string());
+                let title = td_string!(locale, archive_busy_title);
+                refusal(StatusCode::TOO_MANY_REQUESTS, locale, title, &text)
+            }
+            Err(Refused::Full) => {
+                let title = td_string!(locale, archive_full_title);
+                let text = td_string!(locale, archive_full_text);
+                refusal(StatusCode::INSUFFICIENT_STORAGE, locale, title, text)
+            }
+        };
+    }
+    if to_sign > 0 && client.budget_wait().await > Duration::ZERO {
+        let title = td_string!(locale, archive_busy_title);
+        let text = td_string!(locale, archive_busy_text);
+        let mut response = refusal(StatusCode::SERVICE_UNAVAILABLE, locale, title, text);
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+        return response;
+    }
+    let Some(running) = Running::start(&who.actor, limits.at_once) else {
+        let text =
+            td_string!(locale, archive_running_text).replace("%max%", &limits.at_once.to_string());
+        let title = td_string!(locale, archive_busy_title);
+        return refusal(StatusCode::TOO_MANY_REQUESTS, locale, title, &text);
+    };
+
+    let (sink, mut body) = mpsc::channel::<Result<Bytes, std::io::Error>>(8);
+    let max_bytes = u64::from(limits.max_mb) * 1024 * 1024;
+    let asked = selection.included.len() + selection.unknown.len();
+    tokio::spawn(async move {
+        let _running = running;
+        let files = Upstream::now(client);
+        let outcome = pump(&files, &selection, max_bytes, &sink).await;
+        let (kind, subject) = match &outcome {
+            Ok(o) => (
+                "archive_downloaded",
+                format!(
+                    "{} of {asked} files ({} missing, {} over the size limit): {}",
+                    o.included,
+                    o.missing,
+                    o.over_limit,
+                    ids(&selection.included)
+                ),
+            ),
+            Err(_) => (
+                "archive_abandoned",
+                format!("{asked} files asked for: {}", ids(&selection.included)),
+            ),
+        };
+        audit(&state, kind, who, &scope, subject, ip).await;
+    });
+    let stream = futures::stream::poll_fn(move |cx| body.poll_recv(cx));
+    let mut response = Body::from_stream(stream).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/zip"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&attachment(&picked.file_name())) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
+/// Why an archive was not started.
+enum Refusal {
+    Upstream,
+    TooMany(usize),
+}
+
+/// The documents a download asks for, out of those the scope may see now.
+async fn select(
+    client: &Client,
+    scope: &Scope,
+    picked: &Picked,
+    max_files: u32,
+) -> Result<Selection, Refusal> {
+    if let Picked::Ids(ids) = picked {
+        // Counted before anything is fetched: an oversized form costs nothing.
+        if ids.len() > max_files as usize {
+            return Err(Refusal::TooMany(ids.len()));
+        }
+    }
+    let index = visible(client, scope)
+        .await
+        .map_err(|_| Refusal::Upstream)?;
+    let selection = match picked {
+        Picked::Query(query) => Selection {
+            included: matching(&index, query)
+                .into_iter()
+                .map(|i| index.rows[i].clone())
+                .collect(),
+            unknown: Vec::new(),
+        },
+        Picked::Ids(ids) => Selection::of_ids(ids.iter().map(String::as_str), |id| index.find(id)),
+    };
+    if selection.included.len() > max_files as usize {
+        return Err(Refusal::TooMany(selection.included.len()));
+    }
+    Ok(selection)
+}
+
+/// The filters of `/documents` in a query string; what is malformed is left out, as there.
+fn filters(query: Option<String>) -> DocumentQuery {
+    DocumentQuery::from_query_pairs(query_pairs(query.as_deref().unwrap_or(""))).0
+}
+
+/// Every document the scope may see now.
+async fn visible(client: &Client, scope: &Scope) -> Result<Arc<DocumentIndex>, AppError> {
+    let owned = owned_orders(client, scope).await?;
+    Ok(visible_documents(client, scope, &owned).await?.0)
+}
+
+/// A GET for more than can be fetched now: the same selection as a background archive, a
+/// button away (a POST: a link or a crawler must not start one).
+fn offer(locale: Locale, picked: &Picked, count: usize, max: u32) -> Response {
+    use crate::base::server::mail::escape_html;
+    use leptos_i18n::td_string;
+    let Picked::Query(query) = picked else {
+        // Picked files always come by POST.
+        return not_found();
+    };
+    let fields: String = query
+        .with_page(1)
+        .to_query_pairs()
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "<input type=\"hidden\" name=\"{k}\" value=\"{}\">",
+                escape_html(v)
+            )
+        })
+        .collect();
+    let text = td_string!(locale, archive_offer_text)
+        .replace("%count%", &count.to_string())
+        .replace("%max%", &max.to_string());
+    let page = format!(
+        "<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title}</title></head><body><main><h1>{title}</h1><p>{text}</p>\
+         <form method=\"post\" action=\"/documents.zip\">{fields}\
+         <button type=\"submit\">{button}</button></form>\
+         <p><a href=\"/documents\">{back}</a></p></main></body></html>",
+        lang = leptos_i18n::Locale::as_str(locale),
+        title = td_string!(locale, archive_offer_title),
+        button = td_string!(locale, archive_offer_button),
+        back = td_string!(locale, archive_back),
+    );
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "private, no-store"),
+        ],
+        page,
+    )
+        .into_response()
+}
+
+fn refusal(status: StatusCode, locale: Locale, title: &str, text: &str) -> Response {
+    use leptos_i18n::td_string;
+    let back = td_string!(locale, archive_back);
+    plain_page(status, locale, title, text, ("/documents", back))
+}
+
+/// `GET /documents.csv?<the filters of /documents>`: the matching documents as a list, with
+/// the address that downloads each (through Folio, which checks the session again).
+pub async fn documents_csv(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    principal: Option<axum::Extension<Principal>>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let Some((who, scope)) = caller(principal) else {
+        return not_found();
+    };
+    let query = filters(query);
+    let Ok(index) = visible(&state.upstream.client, &scope).await else {
+        return unavailable();
+    };
+    let origin = &state.config.public_url.origin;
+    let mut csv = Csv::with_header(&[
+        "name",
+        "document_id",
+        "type",
+        "order",
+        "date",
+        "size",
+        "content_type",
+        "download_url",
+    ]);
+    let rows = matching(&index, &query);
+    for &i in &rows {
+        let r = &index.rows[i];
+        let size = r.size.map(|s| s.to_string()).unwrap_or_default();
+        let url = format!("{origin}/files/{}/download", percent(&r.id));
+        csv.row(&[
+            Cell::Text(&r.name),
+            Cell::Text(&r.id),
+            Cell::Text(r.doc_type.as_str()),
+            Cell::Text(&r.order_id),
+            Cell::Text(r.created.as_deref().and_then(|c| c.get(..10)).unwrap_or("")),
+            Cell::Number(&size),
+            Cell::Text(&r.content_type),
+            Cell::Text(&url),
+        ]);
+    }
+    let name = Picked::Query(query).file_name().replace(".zip", ".csv");
+    let subject = format!("{name}: {} documents", rows.len());
+    audit(&state, "documents_exported", who, &scope, subject, ip).await;
+    csv_response(csv, &name)
+}
+
+/// `GET /invoices.csv?year=`: the year's billing payments, each with its invoice document.
+pub async fn invoices_csv(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    principal: Option<axum::Extension<Principal>>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let Some((who, scope)) = caller(principal) else {
+        return not_found();
+    };
+    let year = query_pairs(query.as_deref().unwrap_or(""))
+        .into_iter()
+        .rfind(|(k, _)| k == "year")
+        .and_then(|(_, v)| v.trim().parse::<i32>().ok());
+    let year = match invoice_year(&state.upstream.client, &scope, year).await {
+        Ok(year) => year,
+        Err(AppError::Unauthorized) => return not_found(),
+        Err(_) => return unavailable(),
+    };
+    let origin = &state.config.public_url.origin;
+    let mut csv = Csv::with_header(&[
+        "period",
+        "due_date",
+        "paid_date",
+        "amount",
+        "currency",
+        "status",
+        "invoice_name",
+        "invoice_document_id",
+        "invoice_url",
+    ]);
+    for p in &year.payments {
+        let (amount, currency) = p
+            .amount
+            .as_ref()
+            .map_or(("", ""), |m| (m.amount.as_str(), m.currency.as_str()));
+        let invoice = p.invoice.as_ref();
+        let url = invoice
+            .map(|i| format!("{origin}/files/{}/download", percent(&i.id)))
+            .unwrap_or_default();
+        csv.row(&[
+            Cell::Text(p.billing_period.as_deref().unwrap_or("")),
+            Cell::Text(p.due_date.as_deref().unwrap_or("")),
+            Cell::Text(p.paid_date.as_deref().unwrap_or("")),
+            Cell::Number(amount),
+            Cell::Text(currency),
+            Cell::Text(&p.status),
+            Cell::Text(invoice.map_or("", |i| i.name.as_str())),
+            Cell::Text(invoice.map_or("", |i| i.id.as_str())),
+            Cell::Text(&url),
+        ]);
+    }
+    let name = match year.year {
+        Some(y) => format!("payments-{y}.csv"),
+        None => "payments.csv".to_owned(),
+    };
+    let subject = format!("{name}: {} payments", year.payments.len());
+    audit(&state, "payments_exported", who, &scope, subject, ip).await;
+    csv_response(csv, &name)
+}
+
+fn csv_response(csv: Csv, name: &str) -> Response {
+    let mut response = (StatusCode::OK, csv.into_bytes()).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8; header=present"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&attachment(name)) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
+/// An id as one path segment.
+fn percent(id: &str) -> String {
+    form_urlencoded::byte_serialize(id.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_person_has_at_most_so_many_downloads_at_once() {
+        let first = Running::start("customer:test-at-once", 2).unwrap();
+        let second = Running::start("customer:test-at-once", 2).unwrap();
+        assert!(Running::start("customer:test-at-once", 2).is_none());
+        assert!(Running::start("customer:someone-else", 2).is_some());
+        drop(first);
+        assert!(Running::start("customer:test-at-once", 2).is_some());
+        drop(second);
+    }
+
+    #[test]
+    fn the_file_name_says_what_the_archive_holds() {
+        let (query, _) = DocumentQuery::from_query_pairs([("type", "invoice"), ("year", "2026")]);
+        assert_eq!(Picked::Query(query).file_name(), "invoices-2026.zip");
+        let (query, _) = DocumentQuery::from_query_pairs([("order", "ord/../x"), ("q", "a")]);
+        assert_eq!(Picked::Query(query).file_name(), "documents-ordx.zip");
+        assert_eq!(Picked::Ids(vec![]).file_name(), "documents.zip");
+    }
+}
