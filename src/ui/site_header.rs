@@ -5,7 +5,7 @@ use crate::base::who::{Role, SignedIn, SiteInfo};
 use crate::i18n::*;
 use crate::ui::locale_switch::LocaleSwitch;
 
-/// The tenant's brand, the main navigation and the language switch.
+/// The tenant's brand, the main navigation, the account and the language switch.
 #[component]
 pub fn SiteHeader() -> impl IntoView {
     let i18n = use_i18n();
@@ -39,6 +39,9 @@ pub fn SiteHeader() -> impl IntoView {
                     <A href="/" exact=true>
                         {t!(i18n, nav_overview)}
                     </A>
+                </li>
+                <li>
+                    <A href="/orders">{t!(i18n, nav_orders)}</A>
                 </li>
                 <li>
                     <A href="/documents">{t!(i18n, nav_documents)}</A>
@@ -80,39 +83,46 @@ pub fn SiteHeader() -> impl IntoView {
                 {logo}
                 <span class="brand-name">{site.brand_name.clone()}</span>
             </A>
-            <nav class="site-nav" aria-label=move || t_string!(i18n, nav_label)>
-                <ul>{nav}</ul>
-            </nav>
-            {user
-                .map(|user| {
-                    let link = matches!(user.role, Role::Link(_));
-                    let name = user.name.clone();
-                    view! {
-                        <div class="account">
-                            {if link {
-                                view! { <span class="account-name">{t!(i18n, shared_access)}</span> }
-                                    .into_any()
-                            } else {
-                                view! {
-                                    <span class="account-name" title=user.email.clone()>
-                                        {t!(i18n, signed_in_as, name = move || name.clone())}
-                                    </span>
-                                }
-                                    .into_any()
-                            }}
-                            <form method="post" action="/logout">
-                                <button type="submit" class="link-button">
+            // On a phone the navigation folds into a menu: a `<details>`, so it opens
+            // without JavaScript. On wider screens it is always open (see the style sheet).
+            <details class="site-menu">
+                <summary>{t!(i18n, nav_menu)}</summary>
+                <div class="site-menu-body">
+                    <nav class="site-nav" aria-label=move || t_string!(i18n, nav_label)>
+                        <ul>{nav}</ul>
+                    </nav>
+                    {user
+                        .map(|user| {
+                            let link = matches!(user.role, Role::Link(_));
+                            let name = user.name.clone();
+                            view! {
+                                <div class="account">
                                     {if link {
-                                        t!(i18n, leave_shared).into_any()
+                                        view! { <span class="account-name">{t!(i18n, shared_access)}</span> }
+                                            .into_any()
                                     } else {
-                                        t!(i18n, nav_sign_out).into_any()
+                                        view! {
+                                            <span class="account-name" title=user.email.clone()>
+                                                {t!(i18n, signed_in_as, name = move || name.clone())}
+                                            </span>
+                                        }
+                                            .into_any()
                                     }}
-                                </button>
-                            </form>
-                        </div>
-                    }
-                })}
-            <LocaleSwitch />
+                                    <form method="post" action="/logout">
+                                        <button type="submit" class="link-button">
+                                            {if link {
+                                                t!(i18n, leave_shared).into_any()
+                                            } else {
+                                                t!(i18n, nav_sign_out).into_any()
+                                            }}
+                                        </button>
+                                    </form>
+                                </div>
+                            }
+                        })}
+                    <LocaleSwitch />
+                </div>
+            </details>
         </header>
     }
 }
