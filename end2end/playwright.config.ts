@@ -69,6 +69,10 @@ export default defineConfig({
           // Both projects sign the same demo customers in and out many times.
           FOLIO_SIGNIN_LIMIT_PER_EMAIL: '50',
           FOLIO_SIGNIN_LIMIT_PER_IP: '500',
+          // Small enough that one order's invoices make a background archive, and a budget
+          // big enough that it finishes within a test.
+          FOLIO_ARCHIVE_STREAM_FILES: '8',
+          FLEXPORTAL_RATE_LIMIT_PER_MIN: '1200',
         },
       },
 });
