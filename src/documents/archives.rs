@@ -61,7 +61,9 @@ fn ArchivesView(list: ArchiveList) -> impl IntoView {
         .into_any()
     };
     view! {
-        {running.then(|| view! { <Meta http_equiv="refresh" content="5" /> })}
+        // To the page's own address without a fragment: a refresh to `/archives#archive-…`
+        // would only scroll, not reload.
+        {running.then(|| view! { <Meta http_equiv="refresh" content="5; url=/archives" /> })}
         <h1>{t!(i18n, archives_title)}</h1>
         <p class="lead">{limits}</p>
         {items}
