@@ -394,3 +394,94 @@ async fn one_person_cannot_run_more_background_archives_than_allowed() {
         assert!(again.body.contains("at most 1") || again.body.contains("1 downloads"));
     }
 }
+
+/// The archives' table on SQLite and on PostgreSQL: bytes come back as written and in order,
+/// a chunk for a deleted archive is refused (which stops its job), an archive past its time
+/// is removed and one whose job stopped writing ends as failed.
+#[tokio::test]
+async fn background_archives_keep_their_bytes_in_order_on_both_engines() {
+    use folio::base::server::store::Store;
+    use folio::documents::server::archive_store::{
+        ArchiveState, StoredArchive, INTERRUPTED_AFTER_MS,
+    };
+
+    let dir = std::env::temp_dir().join(format!("folio-archives-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pg = crate::common::PgDatabase::create().await;
+    for url in [format!("sqlite://{}/archives.db", dir.display()), pg.url()] {
+        let store = Store::connect(&url).await.unwrap();
+        let now = 1_800_000_000_000_i64;
+        let archive = |id: &str, expires_ms: i64| StoredArchive {
+            id: id.to_owned(),
+            owner: "customer:cust_0004".to_owned(),
+            session_id: None,
+            customer_id: "cust_0004".to_owned(),
+            name: "invoices-2025.zip".to_owned(),
+            state: ArchiveState::Running,
+            files_total: 3,
+            files_done: 0,
+            bytes: 0,
+            created_ms: now,
+            heartbeat_ms: now,
+            expires_ms,
+            detail: None,
+        };
+        store
+            .archive_create(&archive("a", now + 1000))
+            .await
+            .unwrap();
+        let chunks: [Vec<u8>; 3] = [vec![0, 1, 2, 0, 255], vec![b'P'; 70_000], vec![0; 3]];
+        for (seq, data) in chunks.iter().enumerate() {
+            store.archive_append("a", seq as i64, data).await.unwrap();
+        }
+        store
+            .archive_progress("a", 3, 70_008, now + 10)
+            .await
+            .unwrap();
+        store
+            .archive_finish("a", ArchiveState::Ready, "3,0,0", now + 1000, now + 20)
+            .await
+            .unwrap();
+        for (seq, data) in chunks.iter().enumerate() {
+            assert_eq!(
+                store.archive_chunk("a", seq as i64).await.unwrap().as_ref(),
+                Some(data)
+            );
+        }
+        assert_eq!(store.archive_chunk("a", 3).await.unwrap(), None);
+        let kept = store.archives_of("customer:cust_0004", now).await.unwrap();
+        assert_eq!(
+            (kept.len(), kept[0].state, kept[0].bytes),
+            (1, ArchiveState::Ready, 70_008)
+        );
+        assert!(store
+            .archives_of("customer:cust_0002", now)
+            .await
+            .unwrap()
+            .is_empty());
+
+        // Deleted while its job runs: the job's next chunk is refused.
+        store
+            .archive_create(&archive("b", now + 1000))
+            .await
+            .unwrap();
+        store.archive_delete("b").await.unwrap();
+        assert!(store.archive_append("b", 0, b"late").await.is_err());
+
+        // A job that stopped writing, and an archive past its time.
+        store
+            .archive_create(&archive("c", now + 10_000_000))
+            .await
+            .unwrap();
+        let later = now + INTERRUPTED_AFTER_MS + 5_000;
+        assert_eq!(store.archives_sweep(later).await.unwrap(), (1, 1));
+        assert_eq!(store.archive("a").await.unwrap(), None);
+        let c = store.archive("c").await.unwrap().unwrap();
+        assert_eq!(
+            (c.state, c.detail.as_deref()),
+            (ArchiveState::Failed, Some("interrupted"))
+        );
+    }
+    pg.drop_it().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -31,6 +31,13 @@ const ANSWERS: (i64, &str, &str) = (
     include_str!("../../../migrations/both/0003_answers.sql"),
 );
 
+/// The fifth too: the archives made in the background, and their bytes.
+const ARCHIVES: (i64, &str, &str) = (
+    5,
+    "archives",
+    include_str!("../../../migrations/both/0005_archives.sql"),
+);
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Engine {
     Sqlite,
@@ -130,11 +137,7 @@ impl Store {
                     "answer changes",
                     include_str!("../../../migrations/sqlite/0004_answer_changes.sql"),
                 ),
-                (
-                    5,
-                    "archives",
-                    include_str!("../../../migrations/sqlite/0005_archives.sql"),
-                ),
+                ARCHIVES,
             ]),
             Engine::Postgres => Embedded(&[
                 (
@@ -149,11 +152,7 @@ impl Store {
                     "answer changes",
                     include_str!("../../../migrations/postgres/0004_answer_changes.sql"),
                 ),
-                (
-                    5,
-                    "archives",
-                    include_str!("../../../migrations/postgres/0005_archives.sql"),
-                ),
+                ARCHIVES,
             ]),
         };
         let migrator = Migrator::new(migrations)

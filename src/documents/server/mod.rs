@@ -8,7 +8,7 @@
 //! exactly like a missing id.
 
 mod archive;
-mod archive_store;
+pub mod archive_store;
 pub mod background;
 mod csv;
 mod delivery;

@@ -23,7 +23,9 @@ CREATE TABLE archives (
 CREATE INDEX archives_owner ON archives (owner);
 CREATE INDEX archives_expires ON archives (expires_ms);
 
--- The archive's bytes, in order.
+-- The archive's bytes, in order. BYTEA is PostgreSQL's type for bytes; SQLite, which knows
+-- no such type, stores the bytes as they come (a blob keeps its storage class whatever the
+-- column's affinity).
 CREATE TABLE archive_chunks (
     archive_id TEXT NOT NULL REFERENCES archives (id) ON DELETE CASCADE,
     seq BIGINT NOT NULL,
