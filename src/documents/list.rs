@@ -10,7 +10,9 @@ use crate::base::error::AppError;
 use crate::base::who::{DocType, SignedIn};
 use crate::documents::api::list_documents;
 use crate::documents::model::{DocumentList, Sort};
-use crate::documents::table::{doc_type_label, document_table, RowText, StaleNotice};
+use crate::documents::table::{
+    doc_type_label, document_table, ignored_notice, RowText, StaleNotice,
+};
 use crate::documents::zip_button::ZipButton;
 use crate::i18n::*;
 use crate::ui::error_view::ErrorView;
@@ -106,19 +108,7 @@ pub fn DocumentsView(
         Sort::SizeDesc => t_string!(i18n, sort_size_desc),
         Sort::SizeAsc => t_string!(i18n, sort_size_asc),
     };
-    let notices = (!list.notices.is_empty()).then(|| {
-        let text = list
-            .notices
-            .iter()
-            .map(|n| format!("{}={}", n.param, n.value))
-            .collect::<Vec<_>>()
-            .join(", ");
-        view! {
-            <p class="notice" role="status">
-                {t!(i18n, notice_ignored)}" "{text}
-            </p>
-        }
-    });
+    let notices = ignored_notice(i18n, &list.notices);
     let page = list.page;
     let pages = list.page_count.max(1);
     let prev = (page > 1).then(|| query_href(&path, &query.with_page(page - 1).to_query_pairs()));

@@ -10,7 +10,7 @@ use crate::base::error::AppError;
 use crate::base::who::SignedIn;
 use crate::documents::api::list_orders;
 use crate::documents::model::{OrderList, OrderSummary};
-use crate::documents::table::{date_text, money_text, status_label, StaleNotice};
+use crate::documents::table::{date_text, ignored_notice, money_text, status_label, StaleNotice};
 use crate::i18n::*;
 use crate::ui::error_view::ErrorView;
 use crate::ui::pager::{query_href, Pager};
@@ -53,19 +53,7 @@ fn OrdersView(list: OrderList) -> impl IntoView {
     let href = |page: u32| query_href("/orders", &query.with_page(page).to_query_pairs());
     let prev = (page > 1).then(|| href(page - 1));
     let next = (page < list.page_count).then(|| href(page + 1));
-    let notices = (!list.notices.is_empty()).then(|| {
-        let text = list
-            .notices
-            .iter()
-            .map(|n| format!("{}={}", n.param, n.value))
-            .collect::<Vec<_>>()
-            .join(", ");
-        view! {
-            <p class="notice" role="status">
-                {t!(i18n, notice_ignored)}" "{text}
-            </p>
-        }
-    });
+    let notices = ignored_notice(i18n, &list.notices);
     let status_options = list
         .statuses
         .iter()

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_i18n::I18nContext;
 
 use crate::base::who::DocType;
-use crate::documents::model::{DataAge, DocumentRow, Money};
+use crate::documents::model::{DataAge, DocumentRow, Money, QueryNotice};
 use crate::i18n::*;
 use crate::ui::format;
 use crate::ui::pager::query_href;
@@ -212,6 +212,25 @@ pub fn document_table(
             </table>
         </div>
     }
+}
+
+/// Says which parameters of the address were left out, and why nothing else changed.
+pub fn ignored_notice(
+    i18n: I18nContext<Locale>,
+    notices: &[QueryNotice],
+) -> Option<impl IntoView + use<>> {
+    (!notices.is_empty()).then(|| {
+        let text = notices
+            .iter()
+            .map(|n| format!("{}={}", n.param, n.value))
+            .collect::<Vec<_>>()
+            .join(", ");
+        view! {
+            <p class="notice" role="status">
+                {t!(i18n, notice_ignored)}" "{text}
+            </p>
+        }
+    })
 }
 
 /// Says how current the page's data is, when it is not: the last good data because FlexPortal
