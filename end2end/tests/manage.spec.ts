@@ -53,8 +53,9 @@ test('an account manager shares one order’s invoices, the link opens once and 
   await expect(guest.getByText(/shared by Alex Morgan/)).toBeVisible();
   const rows = guest.locator('table.documents tbody tr');
   await expect(rows.first()).toBeVisible();
-  for (const type of await rows.locator('td:nth-child(2)').allInnerTexts()) expect(type).toBe('Invoice');
-  for (const id of await rows.locator('td:nth-child(3)').allInnerTexts()) expect(id).toBe(order);
+  // After the column of checkboxes that pick files for a ZIP.
+  for (const type of await rows.locator('td:nth-child(3)').allInnerTexts()) expect(type).toBe('Invoice');
+  for (const id of await rows.locator('td:nth-child(4)').allInnerTexts()) expect(id).toBe(order);
 
   // The register shows the one open.
   await page.goto('/manage/links?state=active');
