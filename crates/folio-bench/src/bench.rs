@@ -372,6 +372,7 @@ pub async fn run(paths: &Paths) -> Result<(), String> {
     }
 
     crate::day::run(paths, &mut report).await?;
+    crate::zip::run(paths, &mut report).await?;
 
     let mut markdown = report.markdown("Folio benchmark report", &machine());
     // What the profiles found and what is left: kept by hand beside the report.

@@ -7,6 +7,7 @@
 //! folio-bench signins [--folio …] [--site …] [--count 1000]
 //! folio-bench scale [--folio target/debug/folio] [--site …]
 //! folio-bench day [--folio …] [--site …]
+//! folio-bench zip [--folio …] [--site …]
 //! ```
 //!
 //! Both start the stand-in FlexPortal in this process (the demo tenant plus a crowd of
@@ -27,6 +28,7 @@ mod scale;
 mod smtp;
 mod soak;
 mod upstream;
+mod zip;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -75,6 +77,11 @@ async fn main() -> ExitCode {
             let mut report = report::Report::default();
             day::run(&paths, &mut report).await
         }
+        // Only the ZIP figures of `bench`, printed.
+        Some("zip") => {
+            let mut report = report::Report::default();
+            zip::run(&paths, &mut report).await
+        }
         Some("soak") => {
             let seconds = value("--seconds")
                 .and_then(|s| s.parse().ok())
@@ -83,7 +90,7 @@ async fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "usage: folio-bench bench|soak|signins|scale|day [--folio PATH] [--site DIR] [--seconds N] [--count N]"
+                "usage: folio-bench bench|soak|signins|scale|day|zip [--folio PATH] [--site DIR] [--seconds N] [--count N]"
             );
             return ExitCode::from(2);
         }
