@@ -17,7 +17,7 @@ use tower_sessions::Session;
 
 use super::archive::{pump, Outcome, Selection};
 use super::archive_store::{ArchiveState, StoredArchive};
-use super::delivery::{attachment, audit, ids};
+use super::delivery::{as_download, audit, ids};
 use super::fetch::Upstream;
 use super::files::{caller, Who};
 use crate::base::server::answers::not_found;
@@ -58,7 +58,7 @@ pub(super) enum Refused {
 /// Starts a background archive; its id.
 pub(super) async fn start(state: &AppState, job: Job) -> Result<String, Refused> {
     let limits = &state.config.archives;
-    let now_ms = state.clock.now() * 1000;
+    let now_ms = now_ms(state);
     let theirs = state
         .store
         .archives_of(&job.who.actor, now_ms)
@@ -96,6 +96,11 @@ pub(super) async fn start(state: &AppState, job: Job) -> Result<String, Refused>
     Ok(id)
 }
 
+/// The application's clock in the archives' unit.
+fn now_ms(state: &AppState) -> i64 {
+    state.clock.now() * 1000
+}
+
 fn keep_ms(state: &AppState) -> i64 {
     i64::from(state.config.archives.keep_hours) * 3_600_000
 }
@@ -114,7 +119,7 @@ async fn run(state: AppState, id: String, job: Job) {
         outcome
     };
     let (outcome, written) = tokio::join!(producer, write(&state, &id, body, &opened));
-    let now_ms = state.clock.now() * 1000;
+    let now_ms = now_ms(&state);
     let asked = job.selection.included.len() + job.selection.unknown.len();
     let files = ids(&job.selection.included);
     match (outcome, written) {
@@ -207,7 +212,7 @@ async fn write(
                 None => break,
             },
             _ = every.tick() => {
-                let now_ms = state.clock.now() * 1000;
+                let now_ms = now_ms(state);
                 let done = opened.load(Ordering::Relaxed).saturating_sub(1) as i64;
                 let size = written + buffer.len() as i64;
                 store.archive_progress(id, done, size, now_ms).await.map_err(|_| ())?;
@@ -269,7 +274,7 @@ async fn theirs(
     let (who, _) = caller(Some(axum::Extension(principal.clone())))?;
     let session_id = link_session(&principal, session);
     let archive = state.store.archive(id).await.ok()??;
-    let now_ms = state.clock.now() * 1000;
+    let now_ms = now_ms(state);
     (archive.belongs_to(&who.actor, session_id.as_deref()) && archive.expires_ms > now_ms)
         .then_some(archive)
 }
@@ -299,15 +304,10 @@ pub async fn download(
         }
     });
     let mut response = Body::from_stream(stream).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/zip"),
-    );
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(archive.bytes));
-    if let Ok(value) = HeaderValue::from_str(&attachment(&archive.name)) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
+    as_download(&mut response, "application/zip", &archive.name);
+    response
+        .headers_mut()
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(archive.bytes));
     response
 }
 
@@ -336,7 +336,7 @@ pub async fn list(
 ) -> Option<ArchiveList> {
     let (who, _) = caller(Some(axum::Extension(principal.clone())))?;
     let session_id = session.and_then(|s| link_session(principal, s));
-    let now_ms = state.clock.now() * 1000;
+    let now_ms = now_ms(state);
     let archives = state.store.archives_of(&who.actor, now_ms).await.ok()?;
     let limits = &state.config.archives;
     Some(ArchiveList {

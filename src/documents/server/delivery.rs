@@ -1,14 +1,26 @@
 //! What everything Folio hands out in bulk shares: the header that makes it a download, and
 //! the one audit line per export.
 
+use axum::http::{header, HeaderValue};
+use axum::response::Response;
+
 use super::files::Who;
 use crate::base::server::audit::AuditEvent;
 use crate::base::server::principal::Scope;
 use crate::base::server::state::AppState;
 use crate::documents::model::DocumentRow;
 
+/// Makes `response` a file to save as `name`, of `content_type`.
+pub(super) fn as_download(response: &mut Response, content_type: &'static str, name: &str) {
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(value) = HeaderValue::from_str(&attachment(name)) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+}
+
 /// `Content-Disposition` for a download, with the name both plain and per RFC 6266 / 5987.
-pub(super) fn attachment(name: &str) -> String {
+fn attachment(name: &str) -> String {
     let plain: String = name
         .chars()
         .map(|c| {

@@ -19,7 +19,7 @@ use tower_sessions::Session;
 use super::archive::{pump, Selection};
 use super::background::{self, link_session, Job, Refused};
 use super::csv::{Cell, Csv};
-use super::delivery::{attachment, audit, ids};
+use super::delivery::{as_download, audit, ids};
 use super::fetch::Upstream;
 use super::files::{caller, unavailable, Who};
 use super::index::{matching, DocumentIndex};
@@ -276,14 +276,7 @@ async fn archive(
     });
     let stream = futures::stream::poll_fn(move |cx| body.poll_recv(cx));
     let mut response = Body::from_stream(stream).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/zip"),
-    );
-    if let Ok(value) = HeaderValue::from_str(&attachment(&picked.file_name())) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
+    as_download(&mut response, "application/zip", &picked.file_name());
     response
 }
 
@@ -499,14 +492,11 @@ pub async fn invoices_csv(
 
 fn csv_response(csv: Csv, name: &str) -> Response {
     let mut response = (StatusCode::OK, csv.into_bytes()).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8; header=present"),
+    as_download(
+        &mut response,
+        "text/csv; charset=utf-8; header=present",
+        name,
     );
-    if let Ok(value) = HeaderValue::from_str(&attachment(name)) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
     response
 }
 
