@@ -177,7 +177,15 @@ pub(super) struct Failure(pub String);
 #[async_trait]
 pub(super) trait Files: Send + Sync {
     async fn open(&self, row: &DocumentRow) -> Result<Box<dyn Chunks>, Failure>;
+
+    /// The files asked for next, in order, while one streams: a source may get them ready
+    /// (FlexPortal's signed URLs, each a round trip) so that the archive does not wait for
+    /// each in turn.
+    fn ahead(&self, _next: &[DocumentRow]) {}
 }
+
+/// How many files ahead of the one streaming a source is told of.
+const AHEAD: usize = 4;
 
 /// One file's bytes, chunk by chunk; `None` at the end.
 #[async_trait]
@@ -229,12 +237,14 @@ pub(super) async fn pump(
     let reserve = 300 * (selection.included.len() + selection.unknown.len()) as u64 + 4096;
     let limit = max_bytes.saturating_sub(reserve);
     let mut full = selection.included.len() > MAX_ENTRIES - 2;
-    for (row, name) in selection.included.iter().zip(&names) {
+    for (at, (row, name)) in selection.included.iter().zip(&names).enumerate() {
         let mut status = Status::OverLimit;
         let mut digest = None;
         let announced = row.size.unwrap_or(0);
         if !full && zip.written().saturating_add(announced) <= limit {
             status = Status::Missing;
+            let next = &selection.included[at + 1..];
+            files.ahead(&next[..next.len().min(AHEAD)]);
             match files.open(row).await {
                 Err(Failure(why)) => {
                     tracing::warn!(file = %row.id, %why, "archive: file not delivered")

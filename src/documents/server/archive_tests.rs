@@ -40,6 +40,8 @@ struct Stand {
     files: HashMap<String, Behaviour>,
     /// Chunks handed out so far, over all files.
     made: Arc<AtomicUsize>,
+    /// What the pump said and did, in order: ("ahead", id) and ("open", id).
+    events: Arc<std::sync::Mutex<Vec<(&'static str, String)>>>,
 }
 
 struct StandChunks {
@@ -50,7 +52,13 @@ struct StandChunks {
 
 #[async_trait]
 impl Files for Stand {
+    fn ahead(&self, next: &[DocumentRow]) {
+        let mut events = self.events.lock().unwrap();
+        events.extend(next.iter().map(|r| ("ahead", r.id.clone())));
+    }
+
     async fn open(&self, row: &DocumentRow) -> Result<Box<dyn Chunks>, Failure> {
+        self.events.lock().unwrap().push(("open", row.id.clone()));
         match self.files.get(&row.id) {
             None | Some(Behaviour::Refused) => Err(Failure("refused".into())),
             Some(b) => Ok(Box::new(StandChunks {
@@ -328,4 +336,42 @@ async fn a_client_that_goes_away_stops_the_fetching() {
         made.load(Ordering::SeqCst) < 20,
         "kept fetching after the client left"
     );
+}
+
+/// The next few files are named while one streams, so that a source can get them ready, and
+/// only files of the selection.
+#[tokio::test]
+async fn the_next_files_are_told_ahead_of_their_turn() {
+    let rows: Vec<DocumentRow> = (0..10)
+        .map(|i| doc(&format!("f{i}"), "ord_1", &format!("{i}.pdf")))
+        .collect();
+    let mut stand = Stand::default();
+    for row in &rows {
+        stand
+            .files
+            .insert(row.id.clone(), Behaviour::Bytes(vec![b"%PDF-1.7"]));
+    }
+    let selection = Selection {
+        included: rows.clone(),
+        unknown: Vec::new(),
+    };
+    archive_of(&stand, &selection, 1 << 20).await;
+    let events = stand.events.lock().unwrap().clone();
+    let position = |kind: &str, id: &str| events.iter().position(|(k, i)| *k == kind && i == id);
+    for (at, row) in rows.iter().enumerate() {
+        let opened = position("open", &row.id).expect("every file is opened");
+        if at > 0 {
+            let told = position("ahead", &row.id).expect("told ahead");
+            assert!(told < opened, "{} told before it is opened", row.id);
+            // Told while at most AHEAD files stand before it.
+            let before = events[told..opened]
+                .iter()
+                .filter(|(k, _)| *k == "open")
+                .count();
+            assert!(before <= AHEAD, "{}: {before} files between", row.id);
+        }
+    }
+    assert!(events
+        .iter()
+        .all(|(_, id)| rows.iter().any(|r| &r.id == id)));
 }
