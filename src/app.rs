@@ -21,6 +21,7 @@ use crate::signin::check::LoginCheckPage;
 use crate::signin::login::LoginPage;
 use crate::signin::outbox::OutboxPage;
 use crate::signin::verify::LoginVerifyPage;
+use crate::staff::archives::StaffArchivesPage;
 use crate::staff::audit::StaffAuditPage;
 use crate::staff::customer::StaffCustomerPage;
 use crate::staff::home::StaffHomePage;
@@ -233,6 +234,11 @@ fn Layout() -> impl IntoView {
                     <Route path=path!("/manage/links") view=StaffLinksPage ssr=SsrMode::Async />
                     <Route path=path!("/manage/links/:id") view=StaffLinkPage ssr=SsrMode::Async />
                     <Route path=path!("/manage/audit") view=StaffAuditPage ssr=SsrMode::Async />
+                    <Route
+                        path=path!("/manage/archives")
+                        view=StaffArchivesPage
+                        ssr=SsrMode::Async
+                    />
                 </Routes>
             </main>
             <SiteFooter />

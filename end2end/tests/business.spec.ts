@@ -134,3 +134,37 @@ test('a big selection is prepared in the background and downloaded when ready', 
   await expect(page).toHaveURL(/\/archives$/);
   await expect(archive).toHaveCount(0);
 });
+
+test('an account manager takes a customer’s documents along from their screen', async ({ page, signIn }, testInfo) => {
+  await signIn.asStaff();
+  await page.goto('/manage/customers/cust_0002');
+  const boxes = page.locator('table.documents tbody input[type="checkbox"]');
+  await expect(boxes.first()).toBeVisible();
+  await boxes.nth(0).check();
+  const [picked] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Download selected (ZIP)' }).click(),
+  ]);
+  // Named for the customer, so that a staff member's downloads folder stays readable.
+  expect(picked.suggestedFilename()).toBe('cust_0002-documents.zip');
+  expect(zipEntries(readFileSync(await picked.path()))).toHaveLength(3);
+
+  const [csv] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'Export the list (CSV)' }).click(),
+  ]);
+  expect(csv.suggestedFilename()).toBe('cust_0002-documents.csv');
+  // Each row's address is the staff file route, which checks the staff session again.
+  expect(readFileSync(await csv.path(), 'utf8')).toContain('/manage/customers/cust_0002/files/');
+
+  const [payments] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: /^Export the payments of \d{4} \(CSV\)$/ }).click(),
+  ]);
+  expect(payments.suggestedFilename()).toMatch(/^cust_0002-payments-\d{4}\.csv$/);
+
+  await page.getByRole('link', { name: 'Your downloads' }).click();
+  await expect(page).toHaveURL(/\/manage\/archives$/);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Downloads');
+  await expectAccessible(page, testInfo);
+});

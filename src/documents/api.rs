@@ -65,12 +65,17 @@ pub async fn get_invoices(
     ssr::fill(crate::documents::server::invoices(&ssr::upstream(&state), &scope, year, page).await)
 }
 
-/// `/archives`: the caller's archives made in the background, with their progress.
+/// `/archives` (and `/manage/archives`): the caller's archives made in the background, with
+/// their progress. A customer's, a link session's or a staff member's own.
 #[server(endpoint = "list_archives")]
 pub async fn list_archives() -> Result<ArchiveList, AppError> {
-    use crate::base::server::principal::{current_principal, request_extension};
-    let (state, _) = ssr::caller()?;
-    let principal = current_principal().ok_or(AppError::Unauthorized)?;
+    use crate::base::server::principal::{current_principal, request_extension, Staff};
+    let principal = current_principal();
+    let state = match Staff::of(principal.as_ref()) {
+        Some(_) => ssr::staff()?.0,
+        None => ssr::caller()?.0,
+    };
+    let principal = principal.ok_or(AppError::Unauthorized)?;
     let session = request_extension::<tower_sessions::Session>();
     crate::documents::server::background::list(&state, &principal, session.as_ref())
         .await

@@ -14,6 +14,13 @@ use crate::ui::format;
 /// no JavaScript).
 #[component]
 pub fn ArchivesPage() -> impl IntoView {
+    view! { <Archives staff=false /> }
+}
+
+/// The caller's background archives; with `staff`, a staff member's own, for
+/// `/manage/archives`.
+#[component]
+pub fn Archives(staff: bool) -> impl IntoView {
     let i18n = use_i18n();
     if expect_context::<SignedIn>().0.is_none() {
         return view! { <ErrorView error=AppError::Unauthorized /> }.into_any();
@@ -29,7 +36,7 @@ pub fn ArchivesPage() -> impl IntoView {
         }>
             {move || Suspend::new(async move {
                 match list.await {
-                    Ok(list) => view! { <ArchivesView list /> }.into_any(),
+                    Ok(list) => view! { <ArchivesView list staff /> }.into_any(),
                     Err(error) => view! { <ErrorView error /> }.into_any(),
                 }
             })}
@@ -39,15 +46,28 @@ pub fn ArchivesPage() -> impl IntoView {
 }
 
 #[component]
-fn ArchivesView(list: ArchiveList) -> impl IntoView {
+fn ArchivesView(list: ArchiveList, staff: bool) -> impl IntoView {
     let i18n = use_i18n();
+    let (page, back) = if staff {
+        (
+            "/manage/archives",
+            ("/manage", t_string!(i18n, archives_back_staff)),
+        )
+    } else {
+        ("/archives", ("/documents", t_string!(i18n, archive_back)))
+    };
     let running = list.archives.iter().any(|a| a.state == "running");
     let limits = t_string!(i18n, archives_limits)
         .replace("%max%", &list.max_files.to_string())
         .replace("%at_once%", &list.at_once.to_string())
         .replace("%hours%", &list.keep_hours.to_string());
     let items = if list.archives.is_empty() {
-        view! { <p class="panel empty">{t!(i18n, archives_none)}</p> }.into_any()
+        let none = if staff {
+            t_string!(i18n, archives_none_staff)
+        } else {
+            t_string!(i18n, archives_none)
+        };
+        view! { <p class="panel empty">{none}</p> }.into_any()
     } else {
         view! {
             <ul class="archives">
@@ -63,12 +83,12 @@ fn ArchivesView(list: ArchiveList) -> impl IntoView {
     view! {
         // To the page's own address without a fragment: a refresh to `/archives#archive-…`
         // would only scroll, not reload.
-        {running.then(|| view! { <Meta http_equiv="refresh" content="5; url=/archives" /> })}
+        {running.then(|| view! { <Meta http_equiv="refresh" content=format!("5; url={page}") /> })}
         <h1>{t!(i18n, archives_title)}</h1>
         <p class="lead">{limits}</p>
         {items}
         <p>
-            <a href="/documents">{t!(i18n, archive_back)}</a>
+            <a href=back.0>{back.1}</a>
         </p>
     }
 }

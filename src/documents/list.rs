@@ -157,32 +157,51 @@ pub fn DocumentsView(
         })
         .collect_view();
     let (total, age) = (list.total, list.age.clone());
-    // A customer can take the documents along: the picked ones, all that match, or the list.
-    let customer = staff_base.is_none();
-    let pick = customer.then_some(PICK_FORM);
+    // The documents go along: the picked ones, all that match, or the list. On a staff
+    // screen the same exports live under the screen's path, and payments go too.
     let table = if list.rows.is_empty() {
         Either::Left(view! { <p class="panel empty">{t!(i18n, documents_none)}</p> })
     } else {
-        Either::Right(document_table(i18n, &text.rows, true, pick))
+        Either::Right(document_table(i18n, &text.rows, true, Some(PICK_FORM)))
     };
-    let exports = (customer && total > 0).then(|| {
+    let exports = (total > 0).then(|| {
+        let base = staff_base.clone().unwrap_or_default();
         let filters = query.with_page(1).to_query_pairs();
         let all = t_string!(i18n, documents_download_all).replace("%count%", &total.to_string());
-        let csv = query_href("/documents.csv", &filters);
+        let csv = query_href(&format!("{base}/documents.csv"), &filters);
+        let archives = if staff_base.is_some() {
+            "/manage/archives"
+        } else {
+            "/archives"
+        };
+        // A staff member sees the customer's payments of the year in view (or the newest).
+        let payments = staff_base.as_ref().and_then(|_| {
+            let year = query
+                .year
+                .or_else(|| list.facets.years.iter().copied().max())?;
+            let label = t_string!(i18n, staff_export_payments).replace("%year%", &year.to_string());
+            let href = format!("{base}/invoices.csv?year={year}");
+            Some(view! {
+                <a href=href rel="external" download="">
+                    {label}
+                </a>
+            })
+        });
         view! {
             <div class="exports">
                 // The rows' checkboxes belong to this form (their `form` attribute).
-                <form id=PICK_FORM method="post" action="/documents.zip">
+                <form id=PICK_FORM method="post" action=format!("{base}/documents.zip")>
                     <button type="submit" class="button secondary">
                         {t!(i18n, documents_download_selected)}
                     </button>
                 </form>
-                <ZipButton filters count=total label=all />
+                <ZipButton filters count=total label=all base />
                 // A file, not a page of the app: the router must leave it to the browser.
                 <a href=csv rel="external" download="">
                     {t!(i18n, documents_export_csv)}
                 </a>
-                <a href="/archives">{t!(i18n, documents_archives)}</a>
+                {payments}
+                <a href=archives>{t!(i18n, documents_archives)}</a>
             </div>
         }
     });

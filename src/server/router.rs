@@ -22,10 +22,11 @@ use crate::base::server::answers::not_found;
 use crate::base::server::session::SqlSessionStore;
 use crate::base::server::state::AppState;
 use crate::base::server::{health, hooks, locale, security, telemetry};
-use crate::documents::server::{background, exports, files};
+use crate::documents::server::{background, exports, files, lists};
 use crate::links::server as links;
 use crate::signin::server as signin;
 use crate::staff::server::actions;
+use crate::staff::server::exports as staff_exports;
 
 pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
@@ -88,8 +89,8 @@ pub fn router(state: AppState) -> Router {
             "/documents.zip",
             get(exports::documents_zip).post(exports::selected_zip),
         )
-        .route("/documents.csv", get(exports::documents_csv))
-        .route("/invoices.csv", get(exports::invoices_csv))
+        .route("/documents.csv", get(lists::documents_csv))
+        .route("/invoices.csv", get(lists::invoices_csv))
         .route("/archives/{id}/download", get(background::download))
         .route("/archives/{id}/delete", post(background::delete))
         .route("/s/{token}", post(links::open))
@@ -99,6 +100,18 @@ pub fn router(state: AppState) -> Router {
         .route("/manage/customers/{id}/share", post(actions::create))
         .route("/manage/links/{id}/revoke", post(actions::revoke))
         .route("/manage/links/{id}/extend", post(actions::extend))
+        .route(
+            "/manage/customers/{id}/documents.zip",
+            get(staff_exports::documents_zip).post(staff_exports::selected_zip),
+        )
+        .route(
+            "/manage/customers/{id}/documents.csv",
+            get(staff_exports::documents_csv),
+        )
+        .route(
+            "/manage/customers/{id}/invoices.csv",
+            get(staff_exports::invoices_csv),
+        )
         .route(
             "/manage/customers/{customer}/files/{id}/view",
             get(files::staff_view),

@@ -4,6 +4,7 @@
 //! gets the not-found page, and the server functions behind the pages check again on their own.
 
 pub mod api;
+pub mod archives;
 pub mod audit;
 pub mod customer;
 pub mod home;

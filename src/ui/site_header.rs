@@ -29,6 +29,9 @@ pub fn SiteHeader() -> impl IntoView {
             <li>
                 <A href="/manage/audit">{t!(i18n, nav_audit)}</A>
             </li>
+            <li>
+                <A href="/manage/archives">{t!(i18n, nav_archives)}</A>
+            </li>
         }
         .into_any(),
         other => {

@@ -474,3 +474,35 @@ pub fn metric(app: &TestApp, series: &str) -> u64 {
         .map(|value| value as u64)
         .unwrap_or_else(|| panic!("no series {series} in:\n{text}"))
 }
+
+/// A file the stand-in's demo tenant holds.
+pub struct DemoFile {
+    pub id: String,
+    pub file_type: String,
+    pub order_id: String,
+    /// The year it was made, `2025`.
+    pub year: String,
+}
+
+/// Every file the demo tenant holds for one customer: the ground truth of what they may see.
+pub fn demo_files(customer_id: &str) -> Vec<DemoFile> {
+    let sim = flexportal_sim::Sim::demo();
+    let tenant = sim.tenant();
+    let orders: std::collections::BTreeSet<&str> = tenant
+        .orders
+        .iter()
+        .filter(|o| o.customer.customer_id == customer_id)
+        .map(|o| o.order_id.as_str())
+        .collect();
+    tenant
+        .files
+        .iter()
+        .filter(|f| orders.contains(f.order_id.as_str()))
+        .map(|f| DemoFile {
+            id: f.file_id.clone(),
+            file_type: f.file_type.clone(),
+            order_id: f.order_id.clone(),
+            year: f.created_at[..4].to_owned(),
+        })
+        .collect()
+}

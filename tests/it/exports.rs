@@ -6,35 +6,24 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use flexportal_sim::Sim;
 use sha2::{Digest, Sha256};
 
-use crate::common::{mails_to, signed_in, Answer, Browser, TestApp};
+use crate::common::{demo_files, mails_to, signed_in, Answer, Browser, TestApp};
 
 const BEN: &str = "ben.okafor@example.com"; // one order
 const CLARA: &str = "clara.jensen@example.org"; // several orders over three years
 const DANA: &str = "dana.fischer@example.com"; // business: 44 orders, 836 files
 
 /// The files the stand-in holds for a customer: (file id, type, order id).
-fn files_of(customer_id: &str) -> Vec<(String, String, String)> {
-    let sim = Sim::demo();
-    let tenant = sim.tenant();
-    let orders: BTreeSet<&str> = tenant
-        .orders
-        .iter()
-        .filter(|o| o.customer.customer_id == customer_id)
-        .map(|o| o.order_id.as_str())
-        .collect();
-    tenant
-        .files
-        .iter()
-        .filter(|f| orders.contains(f.order_id.as_str()))
-        .map(|f| (f.file_id.clone(), f.file_type.clone(), f.order_id.clone()))
+pub fn files_of(customer_id: &str) -> Vec<(String, String, String)> {
+    demo_files(customer_id)
+        .into_iter()
+        .map(|f| (f.id, f.file_type, f.order_id))
         .collect()
 }
 
 /// The entries of a ZIP archive, (name, bytes), read through its central directory.
-fn entries(zip: &[u8]) -> Vec<(String, Vec<u8>)> {
+pub fn entries(zip: &[u8]) -> Vec<(String, Vec<u8>)> {
     let u16_at = |at: usize| u16::from_le_bytes([zip[at], zip[at + 1]]) as usize;
     let u32_at = |at: usize| u32::from_le_bytes(zip[at..at + 4].try_into().unwrap()) as usize;
     let end = zip.len() - 22;
@@ -63,7 +52,7 @@ fn entries(zip: &[u8]) -> Vec<(String, Vec<u8>)> {
 
 /// The archive's manifest as (name, document id, status) rows, after checking that its
 /// checksums hold for every entry.
-fn checked_manifest(zip: &[u8]) -> Vec<(String, String, String)> {
+pub fn checked_manifest(zip: &[u8]) -> Vec<(String, String, String)> {
     let all = entries(zip);
     let text = |name: &str| {
         let (_, bytes) = all.iter().find(|(n, _)| n == name).expect(name);
@@ -95,7 +84,7 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn included(manifest: &[(String, String, String)]) -> BTreeSet<String> {
+pub fn included(manifest: &[(String, String, String)]) -> BTreeSet<String> {
     manifest
         .iter()
         .filter(|(_, _, status)| status == "included")
@@ -103,7 +92,7 @@ fn included(manifest: &[(String, String, String)]) -> BTreeSet<String> {
         .collect()
 }
 
-fn is_zip(answer: &Answer) -> bool {
+pub fn is_zip(answer: &Answer) -> bool {
     answer.status == StatusCode::OK && answer.headers["content-type"] == "application/zip"
 }
 
@@ -284,7 +273,7 @@ fn archive_id(answer: &Answer) -> String {
         .to_owned()
 }
 
-async fn archive_state(browser: &mut Browser<'_>, id: &str) -> Option<String> {
+pub async fn archive_state(browser: &mut Browser<'_>, id: &str) -> Option<String> {
     let list = browser.post("/api/list_archives", "").await;
     let list: serde_json::Value = serde_json::from_str(&list.body).ok()?;
     list["archives"]

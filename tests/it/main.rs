@@ -21,3 +21,4 @@ mod panics;
 mod router;
 mod security;
 mod signin;
+mod staff_exports;

@@ -1,12 +1,9 @@
 //! The customer pages and file routes through the whole router, signed in through the real
 //! flow, against the demo tenant. Ground truth comes from the stand-in's own data.
 
-use std::collections::BTreeSet;
-
 use axum::http::StatusCode;
-use flexportal_sim::Sim;
 
-use crate::common::{signed_in, Browser, TestApp};
+use crate::common::{demo_files, signed_in, Browser, TestApp};
 
 const ANNA: &str = "anna.keller@example.com"; // no orders
 const BEN: &str = "ben.okafor@example.com"; // one order
@@ -15,25 +12,9 @@ const DANA: &str = "dana.fischer@example.com"; // business: 44 orders, 836 files
 
 /// Every (file id, type, year) the stand-in holds for one customer.
 fn files_of(customer_id: &str) -> Vec<(String, String, String)> {
-    let sim = Sim::demo();
-    let tenant = sim.tenant();
-    let orders: BTreeSet<&str> = tenant
-        .orders
-        .iter()
-        .filter(|o| o.customer.customer_id == customer_id)
-        .map(|o| o.order_id.as_str())
-        .collect();
-    tenant
-        .files
-        .iter()
-        .filter(|f| orders.contains(f.order_id.as_str()))
-        .map(|f| {
-            (
-                f.file_id.clone(),
-                f.file_type.clone(),
-                f.created_at[..4].to_owned(),
-            )
-        })
+    demo_files(customer_id)
+        .into_iter()
+        .map(|f| (f.id, f.file_type, f.year))
         .collect()
 }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
 use tokio::sync::mpsc;
 use tower_sessions::Session;
@@ -19,8 +19,9 @@ use super::archive::{pump, Outcome, Selection};
 use super::archive_store::{ArchiveState, StoredArchive};
 use super::delivery::{as_download, audit, ids};
 use super::fetch::Upstream;
-use super::files::{caller, Who};
+use super::files::Who;
 use crate::base::server::answers::not_found;
+use crate::base::server::locale::request_locale;
 use crate::base::server::mail::Composed;
 use crate::base::server::principal::{Principal, Scope};
 use crate::base::server::state::AppState;
@@ -43,6 +44,8 @@ pub(super) struct Job {
     /// A signed-in customer's address and language, for the mail when it is ready.
     pub mail: Option<(String, Locale)>,
     pub name: String,
+    /// The page that lists the archive: the customer's or the staff member's.
+    pub archives: &'static str,
     pub selection: Selection,
 }
 
@@ -157,7 +160,7 @@ async fn run(state: AppState, id: String, job: Job) {
             )
             .await;
             if let Some((to, locale)) = job.mail {
-                announce(&state, &id, &job.name, &to, locale).await;
+                announce(&state, &id, (&job.name, job.archives), &to, locale).await;
             }
         }
         _ => {
@@ -237,11 +240,18 @@ async fn write(
     Ok(written)
 }
 
-/// The mail that says a customer's archive is ready. The link opens it in the customer's own
-/// sessions only.
-async fn announce(state: &AppState, id: &str, name: &str, to: &str, locale: Locale) {
+/// The mail that says an archive is ready. The link opens it in its owner's own sessions only.
+/// `(name, archives)` are the archive's file name and the page that lists it.
+async fn announce(
+    state: &AppState,
+    id: &str,
+    (name, archives): (&str, &str),
+    to: &str,
+    locale: Locale,
+) {
     use leptos_i18n::td_string;
-    let link = format!("{}/archives#archive-{id}", state.config.public_url.origin);
+    let origin = &state.config.public_url.origin;
+    let link = format!("{origin}{archives}#archive-{id}");
     let hours = state.config.archives.keep_hours.to_string();
     let mail = Composed {
         brand: &state.config.brand,
@@ -263,20 +273,27 @@ pub(super) fn link_session(principal: &Principal, session: &Session) -> Option<S
     session.id().map(|id| id.to_string())
 }
 
-/// The caller's archive `id`, if it is theirs.
+/// The caller's archive `id`, if it is theirs: a customer's, a staff member's, or a link
+/// session's own.
 async fn theirs(
     state: &AppState,
-    principal: Option<axum::Extension<Principal>>,
+    principal: &Principal,
     session: &Session,
     id: &str,
 ) -> Option<StoredArchive> {
-    let axum::Extension(principal) = principal.clone()?;
-    let (who, _) = caller(Some(axum::Extension(principal.clone())))?;
-    let session_id = link_session(&principal, session);
+    let session_id = link_session(principal, session);
     let archive = state.store.archive(id).await.ok()??;
     let now_ms = now_ms(state);
-    (archive.belongs_to(&who.actor, session_id.as_deref()) && archive.expires_ms > now_ms)
+    (archive.belongs_to(principal.subject(), session_id.as_deref()) && archive.expires_ms > now_ms)
         .then_some(archive)
+}
+
+/// The page that lists the caller's archives.
+fn archives_page(principal: &Principal) -> &'static str {
+    match principal {
+        Principal::Staff { .. } => "/manage/archives",
+        _ => "/archives",
+    }
 }
 
 /// `GET /archives/{id}/download`: a ready archive, from the database, a chunk at a time.
@@ -286,7 +303,10 @@ pub async fn download(
     session: Session,
     Path(id): Path<String>,
 ) -> Response {
-    let Some(archive) = theirs(&state, principal, &session, &id).await else {
+    let Some(axum::Extension(principal)) = principal else {
+        return not_found();
+    };
+    let Some(archive) = theirs(&state, &principal, &session, &id).await else {
         return not_found();
     };
     if archive.state != ArchiveState::Ready {
@@ -316,33 +336,38 @@ pub async fn delete(
     State(state): State<AppState>,
     principal: Option<axum::Extension<Principal>>,
     session: Session,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let Some(archive) = theirs(&state, principal, &session, &id).await else {
+    let Some(axum::Extension(principal)) = principal else {
+        return not_found();
+    };
+    let Some(archive) = theirs(&state, &principal, &session, &id).await else {
         return not_found();
     };
     if let Err(e) = state.store.archive_delete(&archive.id).await {
         tracing::warn!(error = %e, "cannot delete an archive");
-        return crate::base::server::answers::database_down(Locale::en);
+        return crate::base::server::answers::database_down(request_locale(&headers));
     }
-    Redirect::to("/archives").into_response()
+    Redirect::to(archives_page(&principal)).into_response()
 }
 
-/// `/archives`: the caller's archives, newest first, and the limits.
+/// `/archives` (`/manage/archives` for staff): the caller's archives, newest first, and the
+/// limits.
 pub async fn list(
     state: &AppState,
     principal: &Principal,
     session: Option<&Session>,
 ) -> Option<ArchiveList> {
-    let (who, _) = caller(Some(axum::Extension(principal.clone())))?;
+    let owner = principal.subject();
     let session_id = session.and_then(|s| link_session(principal, s));
     let now_ms = now_ms(state);
-    let archives = state.store.archives_of(&who.actor, now_ms).await.ok()?;
+    let archives = state.store.archives_of(owner, now_ms).await.ok()?;
     let limits = &state.config.archives;
     Some(ArchiveList {
         archives: archives
             .iter()
-            .filter(|a| a.belongs_to(&who.actor, session_id.as_deref()))
+            .filter(|a| a.belongs_to(owner, session_id.as_deref()))
             .map(|a| view_of(a, now_ms))
             .collect(),
         at_once: limits.at_once,

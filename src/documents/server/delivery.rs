@@ -1,14 +1,110 @@
-//! What everything Folio hands out in bulk shares: the header that makes it a download, and
-//! the one audit line per export.
+//! What everything Folio hands out in bulk shares: who asks and where the answers point, the
+//! header that makes an answer a download, and the one audit line per export.
 
 use axum::http::{header, HeaderValue};
 use axum::response::Response;
 
-use super::files::Who;
+use super::files::{caller, Who};
 use crate::base::server::audit::AuditEvent;
-use crate::base::server::principal::Scope;
+use crate::base::server::principal::{Principal, Scope};
 use crate::base::server::state::AppState;
 use crate::documents::model::DocumentRow;
+use crate::i18n::Locale;
+
+/// Who exports what: a customer or a link session their own documents, or a staff member a
+/// customer's, under the staff member's name.
+pub struct Exporter {
+    pub who: Who,
+    pub scope: Scope,
+    pub desk: Desk,
+}
+
+impl Exporter {
+    /// A customer's or a link session's own export; `None` for anyone else.
+    pub(super) fn of(principal: Option<axum::Extension<Principal>>) -> Option<Self> {
+        let (who, scope) = caller(principal)?;
+        Some(Exporter {
+            who,
+            scope,
+            desk: Desk::Own,
+        })
+    }
+}
+
+/// Where an export's answers point: the reader's own pages, or the staff screen of a customer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Desk {
+    Own,
+    /// A staff member's screen of the customer with this id.
+    Staff(String),
+}
+
+impl Desk {
+    /// The list an export starts from, for the way back.
+    pub(super) fn list(&self) -> String {
+        match self {
+            Desk::Own => "/documents".to_owned(),
+            Desk::Staff(customer) => format!("/manage/customers/{}", segment(customer)),
+        }
+    }
+
+    /// The way back, in words.
+    pub(super) fn back(&self, locale: Locale) -> &'static str {
+        use leptos_i18n::td_string;
+        match self {
+            Desk::Own => td_string!(locale, archive_back),
+            Desk::Staff(_) => td_string!(locale, archive_back_staff),
+        }
+    }
+
+    /// Where the exports of this desk live: `/documents.zip` and so on, under this.
+    pub(super) fn exports(&self) -> String {
+        match self {
+            Desk::Own => String::new(),
+            Desk::Staff(_) => self.list(),
+        }
+    }
+
+    /// The address that downloads one file, checking the session again.
+    pub(super) fn file(&self, origin: &str, id: &str) -> String {
+        let base = match self {
+            Desk::Own => String::new(),
+            Desk::Staff(_) => self.list(),
+        };
+        format!("{origin}{base}/files/{}/download", segment(id))
+    }
+
+    /// The page that lists background archives.
+    pub(super) fn archives(&self) -> &'static str {
+        match self {
+            Desk::Own => "/archives",
+            Desk::Staff(_) => "/manage/archives",
+        }
+    }
+
+    /// What an export's file name starts with: on a staff screen, whose documents they are.
+    pub(super) fn name_prefix(&self) -> String {
+        match self {
+            Desk::Own => String::new(),
+            Desk::Staff(customer) => format!("{}-", safe_name(customer)),
+        }
+    }
+}
+
+/// An id as one path segment.
+pub(super) fn segment(id: &str) -> String {
+    form_urlencoded::byte_serialize(id.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
+/// A part of a file name from an id: letters, digits, `-` and `_`, at most 40.
+pub(super) fn safe_name(id: &str) -> String {
+    id.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+        .take(40)
+        .collect()
+}
 
 /// Makes `response` a file to save as `name`, of `content_type`.
 pub(super) fn as_download(response: &mut Response, content_type: &'static str, name: &str) {

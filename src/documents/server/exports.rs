@@ -1,8 +1,8 @@
 //! Many documents at once, for the accountant: `GET /documents.zip?<filters>` and
-//! `POST /documents.zip` (picked files) as one streamed archive, `GET /documents.csv?<filters>`
-//! and `GET /invoices.csv?year=` as lists to import. Every one is scoped like the pages (a
-//! link session gets its link's part, never more), checks every file against the scope's
-//! documents, and is audited once.
+//! `POST /documents.zip` (picked files) as one streamed archive, or one made in the background
+//! when it is too big to fetch now. Scoped like the pages (a link session gets its link's
+//! part, never more; a staff member the customer's portal), every file is checked against the
+//! scope's documents, and every archive is audited once.
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
@@ -18,13 +18,12 @@ use tower_sessions::Session;
 
 use super::archive::{pump, Selection};
 use super::background::{self, link_session, Job, Refused};
-use super::csv::{Cell, Csv};
-use super::delivery::{as_download, audit, ids};
+use super::delivery::{as_download, audit, ids, safe_name, Desk, Exporter};
 use super::fetch::Upstream;
-use super::files::{caller, unavailable, Who};
+use super::files::unavailable;
 use super::index::{matching, DocumentIndex};
 use super::ownership::owned_orders;
-use super::views::{invoice_year, visible_documents};
+use super::views::visible_documents;
 use crate::base::error::AppError;
 use crate::base::server::answers::{database_down, not_found, plain_page};
 use crate::base::server::calls::query_pairs;
@@ -43,20 +42,10 @@ pub async fn documents_zip(
     principal: Option<axum::Extension<Principal>>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let Some((who, scope)) = caller(principal) else {
+    let Some(exporter) = Exporter::of(principal) else {
         return not_found();
     };
-    let picked = Picked::Query(filters(query));
-    archive(
-        state,
-        ip,
-        request_locale(&headers),
-        who,
-        scope,
-        picked,
-        None,
-    )
-    .await
+    zip_of_query(state, ip, request_locale(&headers), exporter, query).await
 }
 
 /// `POST /documents.zip`, a form with one `file` field per picked document, or with the
@@ -73,10 +62,43 @@ pub async fn selected_zip(
     let Some(axum::Extension(principal)) = principal else {
         return not_found();
     };
-    let Some((who, scope)) = caller(Some(axum::Extension(principal.clone()))) else {
+    let Some(exporter) = Exporter::of(Some(axum::Extension(principal.clone()))) else {
         return not_found();
     };
-    let fields: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
+    let locale = request_locale(&headers);
+    let later = Later {
+        session_id: link_session(&principal, &session),
+        mail: match &principal {
+            Principal::Customer { email, .. } => Some((email.clone(), locale)),
+            _ => None,
+        },
+    };
+    zip_of_form(state, ip, locale, exporter, &body, later).await
+}
+
+/// The archive of the documents that `query` (the filters of `/documents`) selects.
+pub async fn zip_of_query(
+    state: AppState,
+    ip: ClientIp,
+    locale: Locale,
+    exporter: Exporter,
+    query: Option<String>,
+) -> Response {
+    let picked = Picked::Query(filters(query));
+    archive(state, ip, locale, exporter, picked, None).await
+}
+
+/// The archive of a posted form's picked files (or filters); made in the background when it
+/// is too big to fetch now.
+pub async fn zip_of_form(
+    state: AppState,
+    ip: ClientIp,
+    locale: Locale,
+    exporter: Exporter,
+    body: &[u8],
+    later: Later,
+) -> Response {
+    let fields: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
     let ids: Vec<String> = fields
         .iter()
         .filter(|(k, _)| k == "file")
@@ -87,21 +109,15 @@ pub async fn selected_zip(
     } else {
         Picked::Ids(ids)
     };
-    let locale = request_locale(&headers);
-    let later = Later {
-        session_id: link_session(&principal, &session),
-        mail: match &principal {
-            Principal::Customer { email, .. } => Some((email.clone(), locale)),
-            _ => None,
-        },
-    };
-    archive(state, ip, locale, who, scope, picked, Some(later)).await
+    archive(state, ip, locale, exporter, picked, Some(later)).await
 }
 
 /// What a background archive needs beyond a download: whose session, and where to announce.
-struct Later {
-    session_id: Option<String>,
-    mail: Option<(String, Locale)>,
+pub struct Later {
+    /// For a link session: the session alone may see the archive.
+    pub session_id: Option<String>,
+    /// The address to mail when it is ready, and in which language.
+    pub mail: Option<(String, Locale)>,
 }
 
 /// What a download asks for.
@@ -111,10 +127,15 @@ enum Picked {
 }
 
 impl Picked {
-    /// The archive's file name: what it holds, e.g. `invoices-2026.zip`.
-    fn file_name(&self) -> String {
+    /// The archive's file name: what it holds, e.g. `invoices-2026.zip`; on a staff screen
+    /// with the customer's id first.
+    fn file_name(&self, desk: &Desk) -> String {
+        format!("{}{}.zip", desk.name_prefix(), self.stem())
+    }
+
+    fn stem(&self) -> String {
         let Picked::Query(q) = self else {
-            return "documents.zip".to_owned();
+            return "documents".to_owned();
         };
         let mut name = q
             .doc_type
@@ -125,17 +146,12 @@ impl Picked {
             })
             .to_owned();
         if let Some(order) = &q.order {
-            let order: String = order
-                .chars()
-                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
-                .take(40)
-                .collect();
-            name = format!("{name}-{order}");
+            name = format!("{name}-{}", safe_name(order));
         }
         if let Some(year) = q.year {
             name = format!("{name}-{year}");
         }
-        format!("{name}.zip")
+        name
     }
 }
 
@@ -173,12 +189,13 @@ async fn archive(
     state: AppState,
     ClientIp(ip): ClientIp,
     locale: Locale,
-    who: Who,
-    scope: Scope,
+    exporter: Exporter,
     picked: Picked,
     later: Option<Later>,
 ) -> Response {
     use leptos_i18n::td_string;
+    let Exporter { who, scope, desk } = exporter;
+    let refusal = |status, title, text: &str| refusal(status, locale, &desk, title, text);
     let limits = state.config.archives.clone();
     let client = state.upstream.client.clone();
     let selection = match select(&client, &scope, &picked, limits.max_files).await {
@@ -189,13 +206,13 @@ async fn archive(
                 .replace("%count%", &n.to_string())
                 .replace("%max%", &limits.max_files.to_string());
             let title = td_string!(locale, archive_too_many_title);
-            return refusal(StatusCode::PAYLOAD_TOO_LARGE, locale, title, &text);
+            return refusal(StatusCode::PAYLOAD_TOO_LARGE, title, &text);
         }
     };
     if selection.included.is_empty() {
         let title = td_string!(locale, archive_empty_title);
         let text = td_string!(locale, archive_empty_text);
-        return refusal(StatusCode::BAD_REQUEST, locale, title, text);
+        return refusal(StatusCode::BAD_REQUEST, title, text);
     }
     // Each file not signed lately costs one request of the tenant's budget.
     let to_sign = selection
@@ -206,37 +223,39 @@ async fn archive(
     if to_sign > limits.stream_files as usize {
         // Too many to fetch while the reader waits: made in the background, on a POST.
         let Some(later) = later else {
-            return offer(locale, &picked, to_sign, limits.stream_files);
+            return offer(locale, &desk, &picked, to_sign, limits.stream_files);
         };
+        let archives = desk.archives();
         let job = Job {
             who,
             scope,
             session_id: later.session_id,
             ip,
             mail: later.mail,
-            name: picked.file_name(),
+            name: picked.file_name(&desk),
+            archives,
             selection,
         };
         return match background::start(&state, job).await {
-            Ok(id) => Redirect::to(&format!("/archives#archive-{id}")).into_response(),
+            Ok(id) => Redirect::to(&format!("{archives}#archive-{id}")).into_response(),
             Err(Refused::Store) => database_down(locale),
             Err(Refused::Running) => {
                 let text = td_string!(locale, archive_running_text)
                     .replace("%max%", &limits.at_once.to_string());
                 let title = td_string!(locale, archive_busy_title);
-                refusal(StatusCode::TOO_MANY_REQUESTS, locale, title, &text)
+                refusal(StatusCode::TOO_MANY_REQUESTS, title, &text)
             }
             Err(Refused::Full) => {
                 let title = td_string!(locale, archive_full_title);
                 let text = td_string!(locale, archive_full_text);
-                refusal(StatusCode::INSUFFICIENT_STORAGE, locale, title, text)
+                refusal(StatusCode::INSUFFICIENT_STORAGE, title, text)
             }
         };
     }
     if to_sign > 0 && client.budget_wait().await > Duration::ZERO {
         let title = td_string!(locale, archive_busy_title);
         let text = td_string!(locale, archive_busy_text);
-        let mut response = refusal(StatusCode::SERVICE_UNAVAILABLE, locale, title, text);
+        let mut response = refusal(StatusCode::SERVICE_UNAVAILABLE, title, text);
         response
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
@@ -246,7 +265,7 @@ async fn archive(
         let text =
             td_string!(locale, archive_running_text).replace("%max%", &limits.at_once.to_string());
         let title = td_string!(locale, archive_busy_title);
-        return refusal(StatusCode::TOO_MANY_REQUESTS, locale, title, &text);
+        return refusal(StatusCode::TOO_MANY_REQUESTS, title, &text);
     };
 
     let (sink, mut body) = mpsc::channel::<Result<Bytes, std::io::Error>>(8);
@@ -276,7 +295,7 @@ async fn archive(
     });
     let stream = futures::stream::poll_fn(move |cx| body.poll_recv(cx));
     let mut response = Body::from_stream(stream).into_response();
-    as_download(&mut response, "application/zip", &picked.file_name());
+    as_download(&mut response, "application/zip", &picked.file_name(&desk));
     response
 }
 
@@ -318,20 +337,28 @@ async fn select(
     Ok(selection)
 }
 
+/// The file name of a list of the documents that `query` selects.
+pub(super) fn list_name(desk: &Desk, query: DocumentQuery) -> String {
+    format!("{}{}.csv", desk.name_prefix(), Picked::Query(query).stem())
+}
+
 /// The filters of `/documents` in a query string; what is malformed is left out, as there.
-fn filters(query: Option<String>) -> DocumentQuery {
+pub(super) fn filters(query: Option<String>) -> DocumentQuery {
     DocumentQuery::from_query_pairs(query_pairs(query.as_deref().unwrap_or(""))).0
 }
 
 /// Every document the scope may see now.
-async fn visible(client: &Client, scope: &Scope) -> Result<Arc<DocumentIndex>, AppError> {
+pub(super) async fn visible(
+    client: &Client,
+    scope: &Scope,
+) -> Result<Arc<DocumentIndex>, AppError> {
     let owned = owned_orders(client, scope).await?;
     Ok(visible_documents(client, scope, &owned).await?.0)
 }
 
 /// A GET for more than can be fetched now: the same selection as a background archive, a
 /// button away (a POST: a link or a crawler must not start one).
-fn offer(locale: Locale, picked: &Picked, count: usize, max: u32) -> Response {
+fn offer(locale: Locale, desk: &Desk, picked: &Picked, count: usize, max: u32) -> Response {
     use crate::base::server::mail::escape_html;
     use leptos_i18n::td_string;
     let Picked::Query(query) = picked else {
@@ -356,13 +383,15 @@ fn offer(locale: Locale, picked: &Picked, count: usize, max: u32) -> Response {
         "<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title}</title></head><body><main><h1>{title}</h1><p>{text}</p>\
-         <form method=\"post\" action=\"/documents.zip\">{fields}\
+         <form method=\"post\" action=\"{action}/documents.zip\">{fields}\
          <button type=\"submit\">{button}</button></form>\
-         <p><a href=\"/documents\">{back}</a></p></main></body></html>",
+         <p><a href=\"{list}\">{back}</a></p></main></body></html>",
         lang = leptos_i18n::Locale::as_str(locale),
         title = td_string!(locale, archive_offer_title),
         button = td_string!(locale, archive_offer_button),
-        back = td_string!(locale, archive_back),
+        action = desk.exports(),
+        list = desk.list(),
+        back = desk.back(locale),
     );
     (
         StatusCode::OK,
@@ -375,136 +404,14 @@ fn offer(locale: Locale, picked: &Picked, count: usize, max: u32) -> Response {
         .into_response()
 }
 
-fn refusal(status: StatusCode, locale: Locale, title: &str, text: &str) -> Response {
-    use leptos_i18n::td_string;
-    let back = td_string!(locale, archive_back);
-    plain_page(status, locale, title, text, ("/documents", back))
-}
-
-/// `GET /documents.csv?<the filters of /documents>`: the matching documents as a list, with
-/// the address that downloads each (through Folio, which checks the session again).
-pub async fn documents_csv(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    principal: Option<axum::Extension<Principal>>,
-    RawQuery(query): RawQuery,
-) -> Response {
-    let Some((who, scope)) = caller(principal) else {
-        return not_found();
-    };
-    let query = filters(query);
-    let Ok(index) = visible(&state.upstream.client, &scope).await else {
-        return unavailable();
-    };
-    let origin = &state.config.public_url.origin;
-    let mut csv = Csv::with_header(&[
-        "name",
-        "document_id",
-        "type",
-        "order",
-        "date",
-        "size",
-        "content_type",
-        "download_url",
-    ]);
-    let rows = matching(&index, &query);
-    for &i in &rows {
-        let r = &index.rows[i];
-        let size = r.size.map(|s| s.to_string()).unwrap_or_default();
-        let url = format!("{origin}/files/{}/download", percent(&r.id));
-        csv.row(&[
-            Cell::Text(&r.name),
-            Cell::Text(&r.id),
-            Cell::Text(r.doc_type.as_str()),
-            Cell::Text(&r.order_id),
-            Cell::Text(r.created.as_deref().and_then(|c| c.get(..10)).unwrap_or("")),
-            Cell::Number(&size),
-            Cell::Text(&r.content_type),
-            Cell::Text(&url),
-        ]);
-    }
-    let name = Picked::Query(query).file_name().replace(".zip", ".csv");
-    let subject = format!("{name}: {} documents", rows.len());
-    audit(&state, "documents_exported", who, &scope, subject, ip).await;
-    csv_response(csv, &name)
-}
-
-/// `GET /invoices.csv?year=`: the year's billing payments, each with its invoice document.
-pub async fn invoices_csv(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    principal: Option<axum::Extension<Principal>>,
-    RawQuery(query): RawQuery,
-) -> Response {
-    let Some((who, scope)) = caller(principal) else {
-        return not_found();
-    };
-    let year = query_pairs(query.as_deref().unwrap_or(""))
-        .into_iter()
-        .rfind(|(k, _)| k == "year")
-        .and_then(|(_, v)| v.trim().parse::<i32>().ok());
-    let year = match invoice_year(&state.upstream.client, &scope, year).await {
-        Ok(year) => year,
-        Err(AppError::Unauthorized) => return not_found(),
-        Err(_) => return unavailable(),
-    };
-    let origin = &state.config.public_url.origin;
-    let mut csv = Csv::with_header(&[
-        "period",
-        "due_date",
-        "paid_date",
-        "amount",
-        "currency",
-        "status",
-        "invoice_name",
-        "invoice_document_id",
-        "invoice_url",
-    ]);
-    for p in &year.payments {
-        let (amount, currency) = p
-            .amount
-            .as_ref()
-            .map_or(("", ""), |m| (m.amount.as_str(), m.currency.as_str()));
-        let invoice = p.invoice.as_ref();
-        let url = invoice
-            .map(|i| format!("{origin}/files/{}/download", percent(&i.id)))
-            .unwrap_or_default();
-        csv.row(&[
-            Cell::Text(p.billing_period.as_deref().unwrap_or("")),
-            Cell::Text(p.due_date.as_deref().unwrap_or("")),
-            Cell::Text(p.paid_date.as_deref().unwrap_or("")),
-            Cell::Number(amount),
-            Cell::Text(currency),
-            Cell::Text(&p.status),
-            Cell::Text(invoice.map_or("", |i| i.name.as_str())),
-            Cell::Text(invoice.map_or("", |i| i.id.as_str())),
-            Cell::Text(&url),
-        ]);
-    }
-    let name = match year.year {
-        Some(y) => format!("payments-{y}.csv"),
-        None => "payments.csv".to_owned(),
-    };
-    let subject = format!("{name}: {} payments", year.payments.len());
-    audit(&state, "payments_exported", who, &scope, subject, ip).await;
-    csv_response(csv, &name)
-}
-
-fn csv_response(csv: Csv, name: &str) -> Response {
-    let mut response = (StatusCode::OK, csv.into_bytes()).into_response();
-    as_download(
-        &mut response,
-        "text/csv; charset=utf-8; header=present",
-        name,
-    );
-    response
-}
-
-/// An id as one path segment.
-fn percent(id: &str) -> String {
-    form_urlencoded::byte_serialize(id.as_bytes())
-        .collect::<String>()
-        .replace('+', "%20")
+fn refusal(status: StatusCode, locale: Locale, desk: &Desk, title: &str, text: &str) -> Response {
+    plain_page(
+        status,
+        locale,
+        title,
+        text,
+        (&desk.list(), desk.back(locale)),
+    )
 }
 
 #[cfg(test)]
@@ -525,9 +432,18 @@ mod tests {
     #[test]
     fn the_file_name_says_what_the_archive_holds() {
         let (query, _) = DocumentQuery::from_query_pairs([("type", "invoice"), ("year", "2026")]);
-        assert_eq!(Picked::Query(query).file_name(), "invoices-2026.zip");
+        let own = Desk::Own;
+        assert_eq!(
+            Picked::Query(query.clone()).file_name(&own),
+            "invoices-2026.zip"
+        );
+        let staff = Desk::Staff("C-10/01".to_owned());
+        assert_eq!(
+            Picked::Query(query).file_name(&staff),
+            "C-1001-invoices-2026.zip"
+        );
         let (query, _) = DocumentQuery::from_query_pairs([("order", "ord/../x"), ("q", "a")]);
-        assert_eq!(Picked::Query(query).file_name(), "documents-ordx.zip");
-        assert_eq!(Picked::Ids(vec![]).file_name(), "documents.zip");
+        assert_eq!(Picked::Query(query).file_name(&own), "documents-ordx.zip");
+        assert_eq!(Picked::Ids(vec![]).file_name(&own), "documents.zip");
     }
 }

@@ -220,7 +220,7 @@ async fn serve_staff(
 }
 
 /// Who opens a file, for the audit log.
-pub(super) struct Who {
+pub struct Who {
     pub actor: String,
     pub link_id: Option<String>,
 }
@@ -288,7 +288,8 @@ async fn serve(
     response
 }
 
-pub(super) fn unavailable() -> Response {
+/// FlexPortal cannot answer now: a 503 that asks to try again in a minute.
+pub fn unavailable() -> Response {
     (
         StatusCode::SERVICE_UNAVAILABLE,
         [(header::RETRY_AFTER, "30")],

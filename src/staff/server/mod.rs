@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod command;
 mod customers;
+pub mod exports;
 pub mod store;
 mod views;
 

@@ -1,0 +1,228 @@
+//! A staff member's exports of a customer's documents, from the customer's screen: the
+//! customer's scope exactly, under the staff member's name, and for staff alone.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use folio::base::server::upstream::DEMO_MANAGER_EMAIL;
+
+use crate::common::{mails_to, signed_in, staff, TestApp};
+use crate::exports::{archive_state, checked_manifest, files_of, included, is_zip};
+
+const DANA: &str = "dana.fischer@example.com"; // business: 44 orders, 836 files
+
+#[tokio::test]
+async fn staff_take_a_customers_documents_along_under_their_own_name() {
+    let app = TestApp::new(&[]).await;
+    let mut alex = staff(&app).await;
+    let actor = format!("staff:{DEMO_MANAGER_EMAIL}");
+
+    let zip = alex
+        .get("/manage/customers/cust_0003/documents.zip?type=contract")
+        .await;
+    assert!(is_zip(&zip), "{}: {}", zip.status, zip.body);
+    assert!(zip.headers["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("filename=\"cust_0003-contracts.zip\""));
+    let contracts: BTreeSet<String> = files_of("cust_0003")
+        .into_iter()
+        .filter(|(_, t, _)| t == "contract")
+        .map(|(id, _, _)| id)
+        .collect();
+    assert!(!contracts.is_empty());
+    assert_eq!(included(&checked_manifest(&zip.bytes)), contracts);
+    let events = app
+        .state
+        .store
+        .audit_recent("archive_downloaded", 5)
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].actor.as_deref(), Some(actor.as_str()));
+    assert_eq!(events[0].customer_id.as_deref(), Some("cust_0003"));
+
+    // Picked files: another customer's id is left out, never fetched.
+    let bens = files_of("cust_0002")[0].0.clone();
+    let danas = files_of("cust_0004")[0].0.clone();
+    let picked = alex
+        .post(
+            "/manage/customers/cust_0002/documents.zip",
+            &format!("file={bens}&file={danas}"),
+        )
+        .await;
+    assert!(is_zip(&picked), "{}: {}", picked.status, picked.body);
+    assert_eq!(
+        included(&checked_manifest(&picked.bytes)),
+        BTreeSet::from([bens])
+    );
+
+    // The list points at the staff file routes, which check the staff session again.
+    let csv = alex
+        .get("/manage/customers/cust_0004/documents.csv?type=invoice&year=2025")
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let danas: BTreeSet<String> = files_of("cust_0004").into_iter().map(|f| f.0).collect();
+    let rows: Vec<Vec<&str>> = csv
+        .body
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert!(!rows.is_empty());
+    for row in &rows {
+        assert!(danas.contains(row[1]), "{row:?}");
+        assert!(
+            row[7].contains(&format!(
+                "/manage/customers/cust_0004/files/{}/download",
+                row[1]
+            )),
+            "{row:?}"
+        );
+    }
+    let file = rows[0][7].split_once("/manage/").unwrap().1;
+    let opened = alex.get(&format!("/manage/{file}")).await;
+    assert_eq!(opened.status, StatusCode::SEE_OTHER, "the address works");
+
+    let payments = alex
+        .get("/manage/customers/cust_0004/invoices.csv?year=2025")
+        .await;
+    assert_eq!(payments.status, StatusCode::OK);
+    assert!(payments.headers["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("cust_0004-payments-2025.csv"));
+    assert_eq!(payments.body.lines().count(), 13, "a header and 12 months");
+    for kind in ["documents_exported", "payments_exported"] {
+        let events = app.state.store.audit_recent(kind, 5).await.unwrap();
+        assert_eq!(events.len(), 1, "{kind}");
+        assert_eq!(events[0].actor.as_deref(), Some(actor.as_str()), "{kind}");
+        assert_eq!(
+            events[0].customer_id.as_deref(),
+            Some("cust_0004"),
+            "{kind}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn staff_exports_are_for_staff_and_known_customers_only() {
+    let app = TestApp::new(&[]).await;
+    let routes = [
+        "/manage/customers/cust_0004/documents.zip",
+        "/manage/customers/cust_0004/documents.csv",
+        "/manage/customers/cust_0004/invoices.csv?year=2025",
+    ];
+    // Nobody signed in, and the customer themselves, get what a missing page gets.
+    let mut dana = signed_in(&app, DANA).await;
+    for path in routes {
+        assert_eq!(
+            app.get(path, &[]).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+        assert_eq!(dana.get(path).await.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    let own = files_of("cust_0004")[0].0.clone();
+    let posted = dana.post(routes[0], &format!("file={own}")).await;
+    assert_eq!(posted.status, StatusCode::NOT_FOUND);
+
+    // Staff asking for a customer that is not in the tenant, or a forged id.
+    let mut alex = staff(&app).await;
+    for customer in ["cust_9999", "..%2Fcust_0004", "cust_0004%00", "%20"] {
+        for export in ["documents.zip", "documents.csv", "invoices.csv"] {
+            let path = format!("/manage/customers/{customer}/{export}");
+            assert_eq!(
+                alex.get(&path).await.status,
+                StatusCode::NOT_FOUND,
+                "{path}"
+            );
+        }
+    }
+    // A form from another site, with the staff member's cookie.
+    let cookie = alex.session.clone().unwrap();
+    let forged = app
+        .post_form(
+            routes[0],
+            &format!("file={own}"),
+            &[("cookie", &cookie), ("sec-fetch-site", "cross-site")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_staff_members_background_archive_is_theirs_alone() {
+    let app = TestApp::new(&[
+        ("FOLIO_ARCHIVE_STREAM_FILES", "2"),
+        ("FLEXPORTAL_RATE_LIMIT_PER_MIN", "6000"),
+    ])
+    .await;
+    let invoices: Vec<(String, String, String)> = files_of("cust_0004")
+        .into_iter()
+        .filter(|(_, t, _)| t == "invoice")
+        .collect();
+    let order = invoices[0].2.clone();
+    let expected: BTreeSet<String> = invoices
+        .iter()
+        .filter(|f| f.2 == order)
+        .map(|f| f.0.clone())
+        .collect();
+    assert!(expected.len() > 2);
+
+    let mut alex = staff(&app).await;
+    let mails = mails_to(&app, DEMO_MANAGER_EMAIL).await;
+    let started = alex
+        .post(
+            "/manage/customers/cust_0004/documents.zip",
+            &format!("type=invoice&order={order}"),
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+    let id = started
+        .location()
+        .strip_prefix("/manage/archives#archive-")
+        .expect("to the staff member's archives")
+        .to_owned();
+    let mut state = None;
+    for _ in 0..300 {
+        state = archive_state(&mut alex, &id).await;
+        if state.as_deref() != Some("running") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(state.as_deref(), Some("ready"));
+    let page = alex.get("/manage/archives").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page
+        .text()
+        .contains(&format!("cust_0004-invoices-{order}.zip")));
+    let zip = alex.get(&format!("/archives/{id}/download")).await;
+    assert!(is_zip(&zip), "{}", zip.status);
+    assert_eq!(included(&checked_manifest(&zip.bytes)), expected);
+    assert_eq!(mails_to(&app, DEMO_MANAGER_EMAIL).await, mails + 1);
+
+    // The customer whose documents they are cannot see or take the staff member's archive,
+    // and the staff list is not the customers' page.
+    let mut dana = signed_in(&app, DANA).await;
+    assert_eq!(archive_state(&mut dana, &id).await, None);
+    for path in [format!("/archives/{id}/download")] {
+        assert_eq!(dana.get(&path).await.status, StatusCode::NOT_FOUND);
+    }
+    assert_eq!(
+        dana.post(&format!("/archives/{id}/delete"), "")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        dana.get("/manage/archives").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    let deleted = alex.post(&format!("/archives/{id}/delete"), "").await;
+    assert_eq!(deleted.location(), "/manage/archives");
+    assert_eq!(archive_state(&mut alex, &id).await, None);
+}
