@@ -697,6 +697,10 @@ fn staff_surface(link_id: &str) -> Vec<(&'static str, String, String)> {
         "/manage/audit".to_owned(),
         format!("/manage/customers/cust_0003/files/{file}/view"),
         format!("/manage/customers/cust_0003/files/{file}/download"),
+        "/manage/customers/cust_0003/documents.zip?type=contract".to_owned(),
+        "/manage/customers/cust_0003/documents.csv".to_owned(),
+        "/manage/customers/cust_0003/invoices.csv?year=2025".to_owned(),
+        "/manage/archives".to_owned(),
     ]
     .into_iter()
     .map(|p| ("GET", p, String::new()))
@@ -708,6 +712,10 @@ fn staff_surface(link_id: &str) -> Vec<(&'static str, String, String)> {
             "scope=all".to_owned(),
         ),
         (format!("/manage/links/{link_id}/revoke"), String::new()),
+        (
+            "/manage/customers/cust_0003/documents.zip".to_owned(),
+            "type=contract".to_owned(),
+        ),
         (
             format!("/manage/links/{link_id}/extend"),
             "days=5".to_owned(),

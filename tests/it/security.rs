@@ -288,6 +288,9 @@ async fn no_answer_with_customer_or_staff_data_may_be_kept_by_a_cache() {
         "/manage/customers/cust_0003/share",
         "/manage/links",
         "/manage/audit",
+        "/manage/archives",
+        "/manage/customers/cust_0003/documents.csv",
+        "/manage/customers/cust_0003/documents.zip?type=contract",
     ] {
         let answer = manager.get(path).await;
         assert_eq!(answer.status, StatusCode::OK, "{path}");
