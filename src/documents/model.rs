@@ -120,79 +120,39 @@ impl DocumentQuery {
         V: AsRef<str>,
     {
         let mut query = DocumentQuery::default();
-        let mut notices: Vec<QueryNotice> = Vec::new();
-        for (key, value) in pairs {
-            let key = key.as_ref();
-            let raw = value.as_ref();
-            let value = raw.trim();
-            let known = matches!(key, "type" | "order" | "year" | "q" | "sort" | "page");
-            if !known {
-                continue;
+        let known = ["type", "order", "year", "q", "sort", "page"];
+        let notices = read_leniently(pairs, &known, |key, value| match key {
+            "type" => {
+                query.doc_type = DocType::parse(value);
+                value.is_empty() || query.doc_type.is_some()
             }
-            // A later value replaces an earlier one, and so does its notice.
-            notices.retain(|n| n.param != key);
-            let mut reject = || notices.push(QueryNotice::new(key, raw));
-            match key {
-                "type" => {
-                    query.doc_type = None;
-                    if !value.is_empty() {
-                        query.doc_type = DocType::parse(value);
-                        if query.doc_type.is_none() {
-                            reject();
-                        }
-                    }
-                }
-                "order" => {
-                    query.order = None;
-                    if !value.is_empty() {
-                        if value.chars().count() > MAX_QUERY_TEXT
-                            || value.chars().any(char::is_control)
-                        {
-                            reject();
-                        } else {
-                            query.order = Some(value.to_owned());
-                        }
-                    }
-                }
-                "year" => {
-                    query.year = None;
-                    if !value.is_empty() {
-                        match value.parse::<i32>() {
-                            Ok(y) if YEARS.contains(&y) => query.year = Some(y),
-                            _ => reject(),
-                        }
-                    }
-                }
-                "q" => {
-                    query.q = None;
-                    let text: String = value.chars().filter(|c| !c.is_control()).collect();
-                    if text.chars().count() > MAX_QUERY_TEXT {
-                        reject();
-                        query.q = Some(text.chars().take(MAX_QUERY_TEXT).collect());
-                    } else if !text.is_empty() {
-                        query.q = Some(text);
-                    }
-                }
-                "sort" => {
-                    query.sort = Sort::default();
-                    if !value.is_empty() {
-                        match Sort::parse(value) {
-                            Some(sort) => query.sort = sort,
-                            None => reject(),
-                        }
-                    }
-                }
-                _ => {
-                    query.page = 1;
-                    if !value.is_empty() {
-                        match value.parse::<u32>() {
-                            Ok(page) if page >= 1 => query.page = page,
-                            _ => reject(),
-                        }
-                    }
-                }
+            "order" => {
+                let bad =
+                    value.chars().count() > MAX_QUERY_TEXT || value.chars().any(char::is_control);
+                query.order = (!value.is_empty() && !bad).then(|| value.to_owned());
+                !bad
             }
-        }
+            "year" => {
+                query.year = value.parse::<i32>().ok().filter(|y| YEARS.contains(y));
+                value.is_empty() || query.year.is_some()
+            }
+            "q" => {
+                let text: String = value.chars().filter(|c| !c.is_control()).collect();
+                let fits = text.chars().count() <= MAX_QUERY_TEXT;
+                query.q = (!text.is_empty()).then(|| text.chars().take(MAX_QUERY_TEXT).collect());
+                fits
+            }
+            "sort" => {
+                let sort = Sort::parse(value);
+                query.sort = sort.unwrap_or_default();
+                value.is_empty() || sort.is_some()
+            }
+            _ => {
+                let page = value.parse::<u32>().ok().filter(|&p| p >= 1);
+                query.page = page.unwrap_or(1);
+                value.is_empty() || page.is_some()
+            }
+        });
         (query, notices)
     }
 
@@ -368,38 +328,24 @@ impl OrderQuery {
         V: AsRef<str>,
     {
         let mut query = OrderQuery::default();
-        let mut notices: Vec<QueryNotice> = Vec::new();
-        for (key, value) in pairs {
-            let (key, raw) = (key.as_ref(), value.as_ref());
-            let value = raw.trim();
-            if !matches!(key, "status" | "year" | "page") {
-                continue;
+        let notices = read_leniently(pairs, &["status", "year", "page"], |key, value| match key {
+            "status" => {
+                // Status texts are short lowercase words; anything else cannot match.
+                let word = |c: char| c.is_ascii_lowercase() || c == '_';
+                let fits = value.len() <= 32 && value.chars().all(word);
+                query.status = (!value.is_empty() && fits).then(|| value.to_owned());
+                fits
             }
-            notices.retain(|n| n.param != key);
-            let mut ok = true;
-            match key {
-                "status" => {
-                    // Status texts are short lowercase words; anything else cannot match.
-                    let word = |c: char| c.is_ascii_lowercase() || c == '_';
-                    query.status = (!value.is_empty()).then(|| value.to_owned());
-                    if !value.is_empty() && (value.len() > 32 || !value.chars().all(word)) {
-                        (query.status, ok) = (None, false);
-                    }
-                }
-                "year" => {
-                    query.year = value.parse::<i32>().ok().filter(|y| YEARS.contains(y));
-                    ok = value.is_empty() || query.year.is_some();
-                }
-                _ => {
-                    let page = value.parse::<u32>().ok().filter(|&p| p >= 1);
-                    query.page = page.unwrap_or(1);
-                    ok = value.is_empty() || page.is_some();
-                }
+            "year" => {
+                query.year = value.parse::<i32>().ok().filter(|y| YEARS.contains(y));
+                value.is_empty() || query.year.is_some()
             }
-            if !ok {
-                notices.push(QueryNotice::new(key, raw));
+            _ => {
+                let page = value.parse::<u32>().ok().filter(|&p| p >= 1);
+                query.page = page.unwrap_or(1);
+                value.is_empty() || page.is_some()
             }
-        }
+        });
         (query, notices)
     }
 
@@ -604,4 +550,32 @@ pub struct ArchiveView {
     /// ISO 8601, UTC.
     pub created: String,
     pub expires: String,
+}
+
+/// Reads the `known` parameters of URL query pairs the lenient way the lists share: others are
+/// ignored, values are trimmed, an empty value (what a GET form sends for "all") means "not
+/// set", and for a repeated parameter the last value counts, with its notice. `read` sets a
+/// parameter from its trimmed value and says whether the value was fit to use; a notice is
+/// kept for each parameter whose last value was not.
+fn read_leniently<K, V>(
+    pairs: impl IntoIterator<Item = (K, V)>,
+    known: &[&str],
+    mut read: impl FnMut(&str, &str) -> bool,
+) -> Vec<QueryNotice>
+where
+    K: AsRef<str>,
+    V: AsRef<str>,
+{
+    let mut notices: Vec<QueryNotice> = Vec::new();
+    for (key, value) in pairs {
+        let (key, raw) = (key.as_ref(), value.as_ref());
+        if !known.contains(&key) {
+            continue;
+        }
+        notices.retain(|n| n.param != key);
+        if !read(key, raw.trim()) {
+            notices.push(QueryNotice::new(key, raw));
+        }
+    }
+    notices
 }
