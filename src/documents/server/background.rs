@@ -313,13 +313,16 @@ pub async fn download(
         return not_found();
     }
     let store = state.store.clone();
-    let stream = futures::stream::unfold(0_i64, move |seq| {
+    // The next chunk's number; `None` once the database failed, which ends the download
+    // (cut short, so that the browser does not keep a file that lacks its end).
+    let stream = futures::stream::unfold(Some(0_i64), move |seq| {
         let (store, id) = (store.clone(), archive.id.clone());
         async move {
+            let seq = seq?;
             match store.archive_chunk(&id, seq).await {
-                Ok(Some(data)) => Some((Ok(Bytes::from(data)), seq + 1)),
+                Ok(Some(data)) => Some((Ok(Bytes::from(data)), Some(seq + 1))),
                 Ok(None) => None,
-                Err(e) => Some((Err(std::io::Error::other(e.to_string())), i64::MAX)),
+                Err(e) => Some((Err(std::io::Error::other(e.to_string())), None)),
             }
         }
     });
