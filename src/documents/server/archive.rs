@@ -243,8 +243,21 @@ pub(super) async fn pump(
         let announced = row.size.unwrap_or(0);
         if !full && zip.written().saturating_add(announced) <= limit {
             status = Status::Missing;
+            // The next few that fit in what is left, by their announced sizes: none is named
+            // that the size limit would leave out.
+            let mut room = limit.saturating_sub(zip.written().saturating_add(announced));
             let next = &selection.included[at + 1..];
-            files.ahead(&next[..next.len().min(AHEAD)]);
+            let fitting = next
+                .iter()
+                .take(AHEAD)
+                .take_while(|r| {
+                    let size = r.size.unwrap_or(0);
+                    let fits = size <= room;
+                    room = room.saturating_sub(size);
+                    fits
+                })
+                .count();
+            files.ahead(&next[..fitting]);
             match files.open(row).await {
                 Err(Failure(why)) => {
                     tracing::warn!(file = %row.id, %why, "archive: file not delivered")

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use axum::body::Bytes;
@@ -15,8 +15,13 @@ use tokio::task::JoinHandle;
 use super::archive::{Chunks, Failure, Files};
 use crate::documents::model::DocumentRow;
 
-/// How long a signed URL for an archive lives: the archive asks for it just before fetching.
+/// How long a signed URL for an archive lives: the archive asks for it just before fetching,
+/// or a few files before.
 const SIGNED_URL_MINUTES: u32 = 5;
+
+/// A URL signed ahead of its file and older than this when the file's turn comes is signed
+/// again: a slow reader may have held the archive up.
+const AHEAD_FOR_AT_MOST: Duration = Duration::from_secs(120);
 
 /// The longest a background archive waits for the budget before one more try.
 const MAX_WAIT: Duration = Duration::from_secs(30);
@@ -31,10 +36,13 @@ pub(super) struct Upstream {
     patient: bool,
     /// Files opened so far.
     opened: Arc<AtomicUsize>,
-    /// Signed URLs asked for ahead of their file, by file id: each is asked for once, and
-    /// what is still in flight when the archive ends (or its reader goes) is called off.
-    ahead: Mutex<HashMap<String, JoinHandle<Result<SignedUrl, Error>>>>,
+    /// URLs signed ahead of their file's turn, by file id: each is asked for once, and what is
+    /// still in flight when the archive ends (or its reader goes) is called off.
+    ahead: Mutex<HashMap<String, Early>>,
 }
+
+/// A signing started ahead of its file's turn, and when.
+type Early = (Instant, JoinHandle<Result<SignedUrl, Error>>);
 
 impl Upstream {
     /// For a download someone waits for: the reader's share of the budget, no waiting.
@@ -58,27 +66,28 @@ impl Upstream {
         }
     }
 
-    fn ahead(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<String, JoinHandle<Result<SignedUrl, Error>>>> {
+    fn ahead(&self) -> std::sync::MutexGuard<'_, HashMap<String, Early>> {
         self.ahead.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The file's signed URL: the one asked for ahead, or asked for now.
+    /// The file's signed URL: the one signed ahead if it came and is recent, or else one asked
+    /// for now (a failed early signing is tried once more in the file's turn).
     async fn signed(&self, row: &DocumentRow) -> Result<SignedUrl, Error> {
         let early = self.ahead().remove(&row.id);
-        match early {
-            Some(handle) => handle
-                .await
-                .unwrap_or_else(|e| Err(Error::Unreachable(format!("signing cut short: {e}")))),
-            None => sign(&self.client, &row.id, self.patient).await,
+        if let Some((asked, handle)) = early {
+            if let Ok(Ok(signed)) = handle.await {
+                if asked.elapsed() < AHEAD_FOR_AT_MOST {
+                    return Ok(signed);
+                }
+            }
         }
+        sign(&self.client, &row.id, self.patient).await
     }
 }
 
 impl Drop for Upstream {
     fn drop(&mut self) {
-        for (_, handle) in self.ahead().drain() {
+        for (_, (_, handle)) in self.ahead().drain() {
             handle.abort();
         }
     }
@@ -112,18 +121,23 @@ struct UpstreamChunks(Download);
 
 #[async_trait]
 impl Files for Upstream {
-    /// Signs the next files' URLs while the current one streams, each once: the same requests
-    /// of the budget as one after another, without a round trip's wait between files.
+    /// Signs the next files' URLs while the current one streams, each once, so that the reader
+    /// does not wait a round trip between files. A reader who leaves mid-archive may have cost
+    /// the few signed ahead. A background archive, where nobody waits and a file may wait long
+    /// for room in the budget, signs each file in its turn.
     fn ahead(&self, next: &[DocumentRow]) {
+        if self.patient {
+            return;
+        }
         let mut ahead = self.ahead();
         for row in next {
             if ahead.contains_key(&row.id) || self.client.has_signed(&row.id, FileAction::Download)
             {
                 continue;
             }
-            let (client, id, patient) = (self.client.clone(), row.id.clone(), self.patient);
-            let handle = tokio::spawn(async move { sign(&client, &id, patient).await });
-            ahead.insert(row.id.clone(), handle);
+            let (client, id) = (self.client.clone(), row.id.clone());
+            let handle = tokio::spawn(async move { sign(&client, &id, false).await });
+            ahead.insert(row.id.clone(), (Instant::now(), handle));
         }
     }
 
