@@ -2,9 +2,9 @@ use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 
 use crate::base::error::AppError;
-use crate::base::who::SignedIn;
+use crate::base::who::{Role, SignedIn};
 use crate::documents::api::list_archives;
-use crate::documents::model::{ArchiveList, ArchiveView};
+use crate::documents::model::{ArchiveList, ArchiveView, ARCHIVES_PAGE, STAFF_ARCHIVES_PAGE};
 use crate::i18n::*;
 use crate::ui::error_view::ErrorView;
 use crate::ui::format;
@@ -14,7 +14,11 @@ use crate::ui::format;
 /// no JavaScript).
 #[component]
 pub fn ArchivesPage() -> impl IntoView {
-    view! { <Archives staff=false /> }
+    // A staff member's archives have their own page, under `/manage`.
+    if matches!(expect_context::<SignedIn>().0, Some(ref user) if user.role == Role::Staff) {
+        return view! { <ErrorView error=AppError::NotFound /> }.into_any();
+    }
+    view! { <Archives staff=false /> }.into_any()
 }
 
 /// The caller's background archives; with `staff`, a staff member's own, for
@@ -49,12 +53,10 @@ pub fn Archives(staff: bool) -> impl IntoView {
 fn ArchivesView(list: ArchiveList, staff: bool) -> impl IntoView {
     let i18n = use_i18n();
     let (page, back) = if staff {
-        (
-            "/manage/archives",
-            ("/manage", t_string!(i18n, archives_back_staff)),
-        )
+        let back = t_string!(i18n, archives_back_customers);
+        (STAFF_ARCHIVES_PAGE, ("/manage", back))
     } else {
-        ("/archives", ("/documents", t_string!(i18n, archive_back)))
+        (ARCHIVES_PAGE, ("/documents", t_string!(i18n, archive_back)))
     };
     let running = list.archives.iter().any(|a| a.state == "running");
     let limits = t_string!(i18n, archives_limits)

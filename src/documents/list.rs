@@ -9,7 +9,7 @@ use leptos_router::hooks::use_location;
 use crate::base::error::AppError;
 use crate::base::who::{DocType, SignedIn};
 use crate::documents::api::list_documents;
-use crate::documents::model::{DocumentList, Sort};
+use crate::documents::model::{DocumentList, Sort, ARCHIVES_PAGE, STAFF_ARCHIVES_PAGE};
 use crate::documents::table::{
     doc_type_label, document_table, ignored_notice, RowText, StaleNotice,
 };
@@ -170,22 +170,28 @@ pub fn DocumentsView(
         let all = t_string!(i18n, documents_download_all).replace("%count%", &total.to_string());
         let csv = query_href(&format!("{base}/documents.csv"), &filters);
         let archives = if staff_base.is_some() {
-            "/manage/archives"
+            STAFF_ARCHIVES_PAGE
         } else {
-            "/archives"
+            ARCHIVES_PAGE
         };
-        // A staff member sees the customer's payments of the year in view (or the newest).
-        let payments = staff_base.as_ref().and_then(|_| {
-            let year = query
-                .year
-                .or_else(|| list.facets.years.iter().copied().max())?;
-            let label = t_string!(i18n, staff_export_payments).replace("%year%", &year.to_string());
-            let href = format!("{base}/invoices.csv?year={year}");
-            Some(view! {
+        // A staff member takes the customer's payments too: of the year in view, or else of
+        // the newest year that has any (the server knows which).
+        let payments = staff_base.as_ref().map(|_| {
+            let (href, label) = match query.year {
+                Some(year) => (
+                    format!("{base}/invoices.csv?year={year}"),
+                    t_string!(i18n, staff_export_payments).replace("%year%", &year.to_string()),
+                ),
+                None => (
+                    format!("{base}/invoices.csv"),
+                    t_string!(i18n, staff_export_payments_latest).to_owned(),
+                ),
+            };
+            view! {
                 <a href=href rel="external" download="">
                     {label}
                 </a>
-            })
+            }
         });
         view! {
             <div class="exports">

@@ -519,6 +519,12 @@ impl InvoiceHistory {
     pub const MONTHS_PER_PAGE: usize = 3;
 }
 
+/// Where a customer's (and a link session's) background archives are listed.
+pub const ARCHIVES_PAGE: &str = "/archives";
+
+/// Where a staff member's background archives are listed.
+pub const STAFF_ARCHIVES_PAGE: &str = "/manage/archives";
+
 /// `/archives`: the person's archives made in the background, and the limits they are made
 /// within.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -553,10 +559,10 @@ pub struct ArchiveView {
 }
 
 /// Reads the `known` parameters of URL query pairs the lenient way the lists share: others are
-/// ignored, values are trimmed, an empty value (what a GET form sends for "all") means "not
-/// set", and for a repeated parameter the last value counts, with its notice. `read` sets a
-/// parameter from its trimmed value and says whether the value was fit to use; a notice is
-/// kept for each parameter whose last value was not.
+/// ignored, values are trimmed, and for a repeated parameter the last value counts, with its
+/// notice. `read` sets a parameter from its trimmed value (an empty one, what a GET form sends
+/// for "all", meaning "not set") and says whether the value was fit to use; a notice is kept
+/// for each parameter whose last value was not.
 fn read_leniently<K, V>(
     pairs: impl IntoIterator<Item = (K, V)>,
     known: &[&str],

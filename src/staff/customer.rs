@@ -10,7 +10,7 @@ use crate::i18n::*;
 use crate::staff::api::staff_customer;
 use crate::staff::model::StaffCustomerView;
 use crate::ui::error_view::ErrorView;
-use crate::ui::pager::query_href;
+use crate::ui::pager::{encoded, query_href};
 
 /// `/manage/customers/{id}`: a customer's orders and documents exactly as the customer sees
 /// them (the same functions, the same scope), and the portal links to them.
@@ -59,7 +59,7 @@ fn CustomerView(view: StaffCustomerView, notice: Option<String>) -> impl IntoVie
     let i18n = use_i18n();
     let notice = notice.map(|code| view! { <LinkNotice code /> });
     let customer = view.customer.clone();
-    let base = format!("/manage/customers/{}", customer.id);
+    let base = format!("/manage/customers/{}", encoded(&customer.id));
     let new_link = format!("{base}/share");
     let title = customer.name.clone();
     let orders = view.overview.orders.clone();

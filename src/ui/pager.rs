@@ -29,20 +29,23 @@ pub fn query_href(path: &str, pairs: &[(&'static str, String)]) -> String {
     if pairs.is_empty() {
         return path.to_owned();
     }
-    let encode = |value: &str| {
-        let mut out = String::new();
-        for byte in value.bytes() {
-            if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-                out.push(byte as char);
-            } else {
-                out.push_str(&format!("%{byte:02X}"));
-            }
-        }
-        out
-    };
     let query: Vec<String> = pairs
         .iter()
-        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .map(|(k, v)| format!("{k}={}", encoded(v)))
         .collect();
     format!("{path}?{}", query.join("&"))
+}
+
+/// `value` percent-encoded for a URL's path segment or query value: everything but letters,
+/// digits and `-_.~`. An id from FlexPortal is opaque and may hold `/`, `?` or `#`.
+pub fn encoded(value: &str) -> String {
+    let mut out = String::new();
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }

@@ -290,6 +290,7 @@ async fn no_answer_with_customer_or_staff_data_may_be_kept_by_a_cache() {
         "/manage/audit",
         "/manage/archives",
         "/manage/customers/cust_0003/documents.csv",
+        "/manage/customers/cust_0003/invoices.csv?year=2025",
         "/manage/customers/cust_0003/documents.zip?type=contract",
     ] {
         let answer = manager.get(path).await;

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use folio::base::server::upstream::DEMO_MANAGER_EMAIL;
 
 use crate::common::{mails_to, signed_in, staff, TestApp};
-use crate::exports::{archive_state, checked_manifest, files_of, included, is_zip};
+use crate::exports::{archive_state, checked_manifest, entries, files_of, included, is_zip};
 
 const DANA: &str = "dana.fischer@example.com"; // business: 44 orders, 836 files
 
@@ -43,7 +43,8 @@ async fn staff_take_a_customers_documents_along_under_their_own_name() {
     assert_eq!(events[0].actor.as_deref(), Some(actor.as_str()));
     assert_eq!(events[0].customer_id.as_deref(), Some("cust_0003"));
 
-    // Picked files: another customer's id is left out, never fetched.
+    // Picked files: another customer's id is left out and listed as not included; the
+    // archive holds the one document, the manifest and the checksums.
     let bens = files_of("cust_0002")[0].0.clone();
     let danas = files_of("cust_0004")[0].0.clone();
     let picked = alex
@@ -53,10 +54,12 @@ async fn staff_take_a_customers_documents_along_under_their_own_name() {
         )
         .await;
     assert!(is_zip(&picked), "{}: {}", picked.status, picked.body);
-    assert_eq!(
-        included(&checked_manifest(&picked.bytes)),
-        BTreeSet::from([bens])
-    );
+    let manifest = checked_manifest(&picked.bytes);
+    assert_eq!(included(&manifest), BTreeSet::from([bens]));
+    assert!(manifest
+        .iter()
+        .any(|(_, id, status)| *id == danas && status == "not_included"));
+    assert_eq!(entries(&picked.bytes).len(), 3);
 
     // The list points at the staff file routes, which check the staff session again.
     let csv = alex
@@ -196,6 +199,8 @@ async fn a_staff_members_background_archive_is_theirs_alone() {
     assert_eq!(state.as_deref(), Some("ready"));
     let page = alex.get("/manage/archives").await;
     assert_eq!(page.status, StatusCode::OK);
+    // The customers' page is not theirs.
+    assert_eq!(alex.get("/archives").await.status, StatusCode::NOT_FOUND);
     assert!(page
         .text()
         .contains(&format!("cust_0004-invoices-{order}.zip")));
@@ -203,14 +208,23 @@ async fn a_staff_members_background_archive_is_theirs_alone() {
     assert!(is_zip(&zip), "{}", zip.status);
     assert_eq!(included(&checked_manifest(&zip.bytes)), expected);
     assert_eq!(mails_to(&app, DEMO_MANAGER_EMAIL).await, mails + 1);
+    let outbox = app.state.mailer.outbox().unwrap();
+    let mail = outbox.iter().find(|m| m.to == DEMO_MANAGER_EMAIL).unwrap();
+    assert!(
+        mail.text
+            .contains(&format!("/manage/archives#archive-{id}")),
+        "the mail links to the staff member's archives: {}",
+        mail.text
+    );
 
     // The customer whose documents they are cannot see or take the staff member's archive,
     // and the staff list is not the customers' page.
     let mut dana = signed_in(&app, DANA).await;
     assert_eq!(archive_state(&mut dana, &id).await, None);
-    for path in [format!("/archives/{id}/download")] {
-        assert_eq!(dana.get(&path).await.status, StatusCode::NOT_FOUND);
-    }
+    assert_eq!(
+        dana.get(&format!("/archives/{id}/download")).await.status,
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(
         dana.post(&format!("/archives/{id}/delete"), "")
             .await

@@ -1,8 +1,9 @@
 //! Archives too big to fetch while the reader waits: made in the background within the
 //! budget's background share, kept in Folio's database in chunks (so that any instance can
-//! serve them) for `FOLIO_ARCHIVE_KEEP_HOURS`, listed on `/archives` with their progress, and
-//! announced by mail to a signed-in customer. Only their owner may see or download them: the
-//! person, and for a link session that session alone.
+//! serve them) for `FOLIO_ARCHIVE_KEEP_HOURS`, listed with their progress on `/archives` (a
+//! staff member's on `/manage/archives`), and announced by mail to a signed-in customer or staff
+//! member. Only their owner may see or download them: the person, and for a link session that
+//! session alone.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -26,7 +27,7 @@ use crate::base::server::mail::Composed;
 use crate::base::server::principal::{Principal, Scope};
 use crate::base::server::state::AppState;
 use crate::base::server::tokens::random_token;
-use crate::documents::model::{ArchiveList, ArchiveView};
+use crate::documents::model::{ArchiveList, ArchiveView, ARCHIVES_PAGE, STAFF_ARCHIVES_PAGE};
 use crate::i18n::Locale;
 
 /// Bytes per stored chunk: what one archive holds in memory while it is made.
@@ -41,7 +42,8 @@ pub(super) struct Job {
     pub scope: Scope,
     pub session_id: Option<String>,
     pub ip: String,
-    /// A signed-in customer's address and language, for the mail when it is ready.
+    /// The address and language of a signed-in customer or staff member, for the mail when it
+    /// is ready (a link session has no address).
     pub mail: Option<(String, Locale)>,
     pub name: String,
     /// The page that lists the archive: the customer's or the staff member's.
@@ -109,7 +111,7 @@ fn keep_ms(state: &AppState) -> i64 {
 }
 
 /// Makes the archive: fetches and writes the files, then the manifest, in chunks; then says
-/// how it went, in the database, the audit log and (for a customer) a mail.
+/// how it went, in the database, the audit log and (but for a link session) a mail.
 async fn run(state: AppState, id: String, job: Job) {
     let opened = Arc::new(AtomicUsize::new(0));
     let files = Upstream::patient(&state.upstream.client, Arc::clone(&opened));
@@ -291,8 +293,8 @@ async fn theirs(
 /// The page that lists the caller's archives.
 fn archives_page(principal: &Principal) -> &'static str {
     match principal {
-        Principal::Staff { .. } => "/manage/archives",
-        _ => "/archives",
+        Principal::Staff { .. } => STAFF_ARCHIVES_PAGE,
+        _ => ARCHIVES_PAGE,
     }
 }
 

@@ -8,18 +8,33 @@ use super::files::{caller, Who};
 use crate::base::server::audit::AuditEvent;
 use crate::base::server::principal::{Principal, Scope};
 use crate::base::server::state::AppState;
-use crate::documents::model::DocumentRow;
+use crate::documents::model::{DocumentRow, ARCHIVES_PAGE, STAFF_ARCHIVES_PAGE};
 use crate::i18n::Locale;
+use crate::ui::pager::encoded;
 
 /// Who exports what: a customer or a link session their own documents, or a staff member a
-/// customer's, under the staff member's name.
+/// customer's, under the staff member's name. Made only by the two constructors, so that the
+/// scope is always the caller's own or the customer's whole portal.
 pub struct Exporter {
-    pub who: Who,
-    pub scope: Scope,
-    pub desk: Desk,
+    pub(super) who: Who,
+    pub(super) scope: Scope,
+    pub(super) desk: Desk,
 }
 
 impl Exporter {
+    /// A staff member (`actor`) exporting the documents of `customer_id`, a customer FlexPortal
+    /// knows in our tenant: the customer's whole portal, as the staff screens show it.
+    pub fn staff(actor: String, customer_id: String) -> Self {
+        Exporter {
+            who: Who {
+                actor,
+                link_id: None,
+            },
+            scope: Scope::customer(customer_id.clone()),
+            desk: Desk::Staff(customer_id),
+        }
+    }
+
     /// A customer's or a link session's own export; `None` for anyone else.
     pub(super) fn of(principal: Option<axum::Extension<Principal>>) -> Option<Self> {
         let (who, scope) = caller(principal)?;
@@ -33,7 +48,7 @@ impl Exporter {
 
 /// Where an export's answers point: the reader's own pages, or the staff screen of a customer.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Desk {
+pub(super) enum Desk {
     Own,
     /// A staff member's screen of the customer with this id.
     Staff(String),
@@ -44,7 +59,7 @@ impl Desk {
     pub(super) fn list(&self) -> String {
         match self {
             Desk::Own => "/documents".to_owned(),
-            Desk::Staff(customer) => format!("/manage/customers/{}", segment(customer)),
+            Desk::Staff(customer) => format!("/manage/customers/{}", encoded(customer)),
         }
     }
 
@@ -53,7 +68,7 @@ impl Desk {
         use leptos_i18n::td_string;
         match self {
             Desk::Own => td_string!(locale, archive_back),
-            Desk::Staff(_) => td_string!(locale, archive_back_staff),
+            Desk::Staff(_) => td_string!(locale, archive_back_customer),
         }
     }
 
@@ -67,18 +82,14 @@ impl Desk {
 
     /// The address that downloads one file, checking the session again.
     pub(super) fn file(&self, origin: &str, id: &str) -> String {
-        let base = match self {
-            Desk::Own => String::new(),
-            Desk::Staff(_) => self.list(),
-        };
-        format!("{origin}{base}/files/{}/download", segment(id))
+        format!("{origin}{}/files/{}/download", self.exports(), encoded(id))
     }
 
     /// The page that lists background archives.
     pub(super) fn archives(&self) -> &'static str {
         match self {
-            Desk::Own => "/archives",
-            Desk::Staff(_) => "/manage/archives",
+            Desk::Own => ARCHIVES_PAGE,
+            Desk::Staff(_) => STAFF_ARCHIVES_PAGE,
         }
     }
 
@@ -89,13 +100,6 @@ impl Desk {
             Desk::Staff(customer) => format!("{}-", safe_name(customer)),
         }
     }
-}
-
-/// An id as one path segment.
-pub(super) fn segment(id: &str) -> String {
-    form_urlencoded::byte_serialize(id.as_bytes())
-        .collect::<String>()
-        .replace('+', "%20")
 }
 
 /// A part of a file name from an id: letters, digits, `-` and `_`, at most 40.

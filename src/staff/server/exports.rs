@@ -13,11 +13,11 @@ use crate::base::error::AppError;
 use crate::base::server::answers::not_found;
 use crate::base::server::client_ip::ClientIp;
 use crate::base::server::locale::request_locale;
-use crate::base::server::principal::{Scope, Staff};
+use crate::base::server::principal::Staff;
 use crate::base::server::state::AppState;
-use crate::documents::server::delivery::{Desk, Exporter};
+use crate::documents::server::delivery::Exporter;
 use crate::documents::server::exports::{self, Later};
-use crate::documents::server::files::{unavailable, Who};
+use crate::documents::server::files::unavailable;
 use crate::documents::server::lists;
 
 /// `GET /manage/customers/{id}/documents.zip?<filters>`.
@@ -94,14 +94,7 @@ async fn exporter(
     customer_id: &str,
 ) -> Result<Exporter, Response> {
     match customer_hit(&state.upstream.client, customer_id).await {
-        Ok(customer) => Ok(Exporter {
-            who: Who {
-                actor: staff.actor(),
-                link_id: None,
-            },
-            scope: Scope::customer(customer.id.clone()),
-            desk: Desk::Staff(customer.id),
-        }),
+        Ok(customer) => Ok(Exporter::staff(staff.actor(), customer.id)),
         Err(AppError::NotFound | AppError::Unauthorized) => Err(not_found()),
         Err(_) => Err(unavailable()),
     }
