@@ -102,3 +102,29 @@ test('on a phone every page passes axe in English and German', async ({ page, si
     await expectAccessible(page, testInfo);
   }
 });
+
+test('on a phone an account manager’s customer screen and downloads pass axe and fit', async ({ page, signIn, shell }, testInfo) => {
+  test.setTimeout(180_000);
+  await signIn.asStaff();
+  const pages = ['/manage/customers/cust_0004', '/manage/archives'];
+  for (const path of pages) {
+    await page.goto(path);
+    await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+    await expectNoSideScroll(page);
+    await expectAccessible(page, testInfo);
+  }
+  await page.goto('/manage/customers/cust_0004');
+  // The exports are where the thumb is, not off the right edge.
+  await expectInsideWidth(page, '.exports a, .exports button');
+  await expectInsideWidth(page, 'table.documents tbody td.actions a');
+  await keep(page, testInfo, 'staff-customer');
+  if (hasJavaScript(testInfo)) await shell.hydrated();
+  await page.locator('.site-menu > summary').click();
+  await page.getByRole('button', { name: 'Deutsch' }).click();
+  await expect(page.locator('html')).toHaveAttribute('lang', 'de');
+  for (const path of pages) {
+    await page.goto(path);
+    await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+    await expectAccessible(page, testInfo);
+  }
+});
