@@ -87,7 +87,7 @@ fn CustomerView(view: StaffCustomerView, notice: Option<String>) -> impl IntoVie
             </p>
         </section>
         <section aria-labelledby="orders-title">
-            <h2 id="orders-title">{t!(i18n, overview_orders)}</h2>
+            <h2 id="orders-title">{t!(i18n, nav_orders)}</h2>
             {if orders.is_empty() {
                 view! { <p class="panel empty">{t!(i18n, overview_no_orders)}</p> }.into_any()
             } else {
