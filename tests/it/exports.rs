@@ -283,8 +283,22 @@ pub async fn archive_state(browser: &mut Browser<'_>, id: &str) -> Option<String
         .map(|a| a["state"].as_str().unwrap().to_owned())
 }
 
-#[tokio::test]
-async fn a_big_selection_is_made_in_the_background_for_its_owner_alone() {
+/// The state an archive ends in (`ready` or `failed`), waiting up to 30 s while it runs.
+pub async fn finished(browser: &mut Browser<'_>, id: &str) -> Option<String> {
+    let mut state = None;
+    for _ in 0..300 {
+        state = archive_state(browser, id).await;
+        if state.as_deref() != Some("running") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    state
+}
+
+/// A Folio where any archive of more than two files is made in the background, and the
+/// business customer's invoices of one order (more than two): the order and their ids.
+pub async fn background_rig() -> (TestApp, String, BTreeSet<String>) {
     let app = TestApp::new(&[
         ("FOLIO_ARCHIVE_STREAM_FILES", "2"),
         ("FLEXPORTAL_RATE_LIMIT_PER_MIN", "6000"),
@@ -304,6 +318,12 @@ async fn a_big_selection_is_made_in_the_background_for_its_owner_alone() {
         expected.len() > 2,
         "more than may be fetched while the reader waits"
     );
+    (app, order, expected)
+}
+
+#[tokio::test]
+async fn a_big_selection_is_made_in_the_background_for_its_owner_alone() {
+    let (app, order, expected) = background_rig().await;
 
     let mut dana = signed_in(&app, DANA).await;
     // A GET starts nothing: it offers the same selection as a form.
@@ -315,15 +335,7 @@ async fn a_big_selection_is_made_in_the_background_for_its_owner_alone() {
 
     let mails = mails_to(&app, DANA).await;
     let id = archive_id(&dana.post("/documents.zip", &filters).await);
-    let mut state = None;
-    for _ in 0..300 {
-        state = archive_state(&mut dana, &id).await;
-        if state.as_deref() != Some("running") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(state.as_deref(), Some("ready"));
+    assert_eq!(finished(&mut dana, &id).await.as_deref(), Some("ready"));
     let page = dana.get("/archives").await;
     assert!(page.text().contains("invoices-"), "the page lists it");
 

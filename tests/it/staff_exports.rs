@@ -2,13 +2,14 @@
 //! customer's scope exactly, under the staff member's name, and for staff alone.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use axum::http::StatusCode;
 use folio::base::server::upstream::DEMO_MANAGER_EMAIL;
 
 use crate::common::{mails_to, signed_in, staff, TestApp};
-use crate::exports::{archive_state, checked_manifest, entries, files_of, included, is_zip};
+use crate::exports::{
+    archive_state, background_rig, checked_manifest, entries, files_of, finished, included, is_zip,
+};
 
 const DANA: &str = "dana.fischer@example.com"; // business: 44 orders, 836 files
 
@@ -157,23 +158,7 @@ async fn staff_exports_are_for_staff_and_known_customers_only() {
 
 #[tokio::test]
 async fn a_staff_members_background_archive_is_theirs_alone() {
-    let app = TestApp::new(&[
-        ("FOLIO_ARCHIVE_STREAM_FILES", "2"),
-        ("FLEXPORTAL_RATE_LIMIT_PER_MIN", "6000"),
-    ])
-    .await;
-    let invoices: Vec<(String, String, String)> = files_of("cust_0004")
-        .into_iter()
-        .filter(|(_, t, _)| t == "invoice")
-        .collect();
-    let order = invoices[0].2.clone();
-    let expected: BTreeSet<String> = invoices
-        .iter()
-        .filter(|f| f.2 == order)
-        .map(|f| f.0.clone())
-        .collect();
-    assert!(expected.len() > 2);
-
+    let (app, order, expected) = background_rig().await;
     let mut alex = staff(&app).await;
     let mails = mails_to(&app, DEMO_MANAGER_EMAIL).await;
     let started = alex
@@ -188,15 +173,7 @@ async fn a_staff_members_background_archive_is_theirs_alone() {
         .strip_prefix("/manage/archives#archive-")
         .expect("to the staff member's archives")
         .to_owned();
-    let mut state = None;
-    for _ in 0..300 {
-        state = archive_state(&mut alex, &id).await;
-        if state.as_deref() != Some("running") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(state.as_deref(), Some("ready"));
+    assert_eq!(finished(&mut alex, &id).await.as_deref(), Some("ready"));
     let page = alex.get("/manage/archives").await;
     assert_eq!(page.status, StatusCode::OK);
     // The customers' page is not theirs.
