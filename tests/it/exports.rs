@@ -396,6 +396,32 @@ async fn one_person_cannot_run_more_background_archives_than_allowed() {
     }
 }
 
+#[tokio::test]
+async fn the_tenant_makes_only_so_many_background_archives_at_once() {
+    let app = TestApp::new(&[
+        ("FOLIO_ARCHIVE_STREAM_FILES", "1"),
+        ("FOLIO_ARCHIVES_RUNNING", "1"),
+    ])
+    .await;
+    // One customer's year of invoices: long in the making within the background share.
+    let mut dana = signed_in(&app, DANA).await;
+    archive_id(&dana.post("/documents.zip", "type=invoice").await);
+    // Someone else, within their own limit, is told to come back, with nothing started.
+    let mut clara = signed_in(&app, CLARA).await;
+    let refused = clara.post("/documents.zip", "type=invoice").await;
+    assert_eq!(
+        refused.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        refused.body
+    );
+    assert_eq!(refused.headers["retry-after"], "300");
+    assert!(refused.body.contains("try again in a few minutes"));
+    let list = clara.post("/api/list_archives", "").await;
+    let list: serde_json::Value = serde_json::from_str(&list.body).unwrap();
+    assert_eq!(list["archives"].as_array().map(Vec::len), Some(0));
+}
+
 /// The archives' table on SQLite and on PostgreSQL: bytes come back as written and in order,
 /// a chunk for a deleted archive is refused (which stops its job), an archive past its time
 /// is removed and one whose job stopped writing ends as failed.
@@ -474,7 +500,10 @@ async fn background_archives_keep_their_bytes_in_order_on_both_engines() {
             .archive_create(&archive("c", now + 10_000_000))
             .await
             .unwrap();
+        // In the making while its job writes, of anyone; no longer once it stopped.
+        assert_eq!(store.archives_running(now).await.unwrap(), 1);
         let later = now + INTERRUPTED_AFTER_MS + 5_000;
+        assert_eq!(store.archives_running(later).await.unwrap(), 0);
         assert_eq!(store.archives_sweep(later).await.unwrap(), (1, 1));
         assert_eq!(store.archive("a").await.unwrap(), None);
         let c = store.archive("c").await.unwrap().unwrap();

@@ -125,6 +125,17 @@ impl Store {
         .await
     }
 
+    /// Archives in the making now, of anyone: their job wrote lately.
+    pub async fn archives_running(&self, now_ms: i64) -> StoreResult<i64> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) FROM archives WHERE state = 'running' AND heartbeat_ms > $1",
+        )
+        .bind(now_ms - INTERRUPTED_AFTER_MS)
+        .fetch_one(&self.pool)
+        .await?;
+        row.try_get::<i64, _>(0)
+    }
+
     /// An owner's archives that have not expired, newest first.
     pub async fn archives_of(&self, owner: &str, now_ms: i64) -> StoreResult<Vec<StoredArchive>> {
         let rows = sqlx::query(&format!(

@@ -57,6 +57,8 @@ pub(super) enum Refused {
     Running,
     /// What is kept already fills the person's share.
     Full,
+    /// As many as the tenant allows are in the making, of everyone.
+    Busy,
     Store,
 }
 
@@ -71,6 +73,16 @@ pub(super) async fn start(state: &AppState, job: Job) -> Result<String, Refused>
         .map_err(|_| Refused::Store)?;
     if theirs.iter().filter(|a| a.is_running(now_ms)).count() >= limits.at_once as usize {
         return Err(Refused::Running);
+    }
+    // Background archives share the budget's background share with the refreshes behind
+    // readers: however many people ask, only so many are made at once.
+    let running = state
+        .store
+        .archives_running(now_ms)
+        .await
+        .map_err(|_| Refused::Store)?;
+    if running >= i64::from(limits.running) {
+        return Err(Refused::Busy);
     }
     let kept: i64 = theirs.iter().map(|a| a.bytes).sum();
     if kept >= i64::from(limits.keep_mb) * 1024 * 1024 {

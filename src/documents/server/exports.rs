@@ -245,6 +245,15 @@ async fn archive(
                 let title = td_string!(locale, archive_busy_title);
                 refusal(StatusCode::TOO_MANY_REQUESTS, title, &text)
             }
+            Err(Refused::Busy) => {
+                let title = td_string!(locale, archive_busy_title);
+                let text = td_string!(locale, archive_tenant_busy_text);
+                let mut response = refusal(StatusCode::SERVICE_UNAVAILABLE, title, text);
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("300"));
+                response
+            }
             Err(Refused::Full) => {
                 let title = td_string!(locale, archive_full_title);
                 let text = td_string!(locale, archive_full_text);

@@ -148,6 +148,10 @@ pub struct ArchiveConfig {
     /// `FOLIO_ARCHIVES_AT_ONCE`: downloads one person may have running at once, per instance,
     /// and background archives one person may have in the making. Default 2.
     pub at_once: u32,
+    /// `FOLIO_ARCHIVES_RUNNING`: background archives in the making at once for the whole
+    /// tenant, of everyone, on every instance: they share the budget's background share with
+    /// the refreshes behind readers. Default 4.
+    pub running: u32,
     /// `FOLIO_ARCHIVE_KEEP_MB`: most bytes of finished background archives one person may have
     /// kept at a time, in MiB. Default 4096.
     pub keep_mb: u32,
@@ -394,6 +398,7 @@ impl Config {
                 100_000,
             )?,
             at_once: number("FOLIO_ARCHIVES_AT_ONCE", 2, 100)?,
+            running: number("FOLIO_ARCHIVES_RUNNING", 4, 1000)?,
             keep_mb: number("FOLIO_ARCHIVE_KEEP_MB", 4096, 1_000_000)?,
             keep_hours: number("FOLIO_ARCHIVE_KEEP_HOURS", 24, 24 * 7)?,
         };
