@@ -63,6 +63,13 @@ fn CustomerView(view: StaffCustomerView, notice: Option<String>) -> impl IntoVie
     let new_link = format!("{base}/share");
     let title = customer.name.clone();
     let orders = view.overview.orders.clone();
+    // A handful, as on the customer's overview; every order is in the documents' filter.
+    let handful = (view.overview.order_count > orders.len()).then(|| {
+        let text = t_string!(i18n, staff_orders_handful)
+            .replace("%shown%", &orders.len().to_string())
+            .replace("%count%", &view.overview.order_count.to_string());
+        view! { <p class="muted">{text}</p> }
+    });
     let links = view.links.clone();
     view! {
         <Title text=title />
@@ -88,6 +95,7 @@ fn CustomerView(view: StaffCustomerView, notice: Option<String>) -> impl IntoVie
         </section>
         <section aria-labelledby="orders-title">
             <h2 id="orders-title">{t!(i18n, nav_orders)}</h2>
+            {handful}
             {if orders.is_empty() {
                 view! { <p class="panel empty">{t!(i18n, overview_no_orders)}</p> }.into_any()
             } else {

@@ -18,6 +18,9 @@ async fn staff_take_a_customers_documents_along_under_their_own_name() {
     let app = TestApp::new(&[]).await;
     let mut alex = staff(&app).await;
     let actor = format!("staff:{DEMO_MANAGER_EMAIL}");
+    // The business's screen lists a handful of its orders and says how many there are.
+    let screen = alex.get("/manage/customers/cust_0004").await.text();
+    assert!(screen.contains("of 44 orders"), "{screen}");
 
     let zip = alex
         .get("/manage/customers/cust_0003/documents.zip?type=contract")
