@@ -132,10 +132,7 @@ impl DocumentQuery {
                 query.order = (!value.is_empty() && !bad).then(|| value.to_owned());
                 !bad
             }
-            "year" => {
-                query.year = value.parse::<i32>().ok().filter(|y| YEARS.contains(y));
-                value.is_empty() || query.year.is_some()
-            }
+            "year" => read_year(value, &mut query.year),
             "q" => {
                 let text: String = value.chars().filter(|c| !c.is_control()).collect();
                 let fits = text.chars().count() <= MAX_QUERY_TEXT;
@@ -147,11 +144,7 @@ impl DocumentQuery {
                 query.sort = sort.unwrap_or_default();
                 value.is_empty() || sort.is_some()
             }
-            _ => {
-                let page = value.parse::<u32>().ok().filter(|&p| p >= 1);
-                query.page = page.unwrap_or(1);
-                value.is_empty() || page.is_some()
-            }
+            _ => read_page(value, &mut query.page),
         });
         (query, notices)
     }
@@ -336,15 +329,8 @@ impl OrderQuery {
                 query.status = (!value.is_empty() && fits).then(|| value.to_owned());
                 fits
             }
-            "year" => {
-                query.year = value.parse::<i32>().ok().filter(|y| YEARS.contains(y));
-                value.is_empty() || query.year.is_some()
-            }
-            _ => {
-                let page = value.parse::<u32>().ok().filter(|&p| p >= 1);
-                query.page = page.unwrap_or(1);
-                value.is_empty() || page.is_some()
-            }
+            "year" => read_year(value, &mut query.year),
+            _ => read_page(value, &mut query.page),
         });
         (query, notices)
     }
@@ -584,4 +570,17 @@ where
         }
     }
     notices
+}
+
+/// A `year` filter: one the lists know, or not set; whether the value was fit to use.
+fn read_year(value: &str, year: &mut Option<i32>) -> bool {
+    *year = value.parse::<i32>().ok().filter(|y| YEARS.contains(y));
+    value.is_empty() || year.is_some()
+}
+
+/// A 1-based `page`, the first when not set or unusable; whether the value was fit to use.
+fn read_page(value: &str, page: &mut u32) -> bool {
+    let read = value.parse::<u32>().ok().filter(|&p| p >= 1);
+    *page = read.unwrap_or(1);
+    value.is_empty() || read.is_some()
 }
