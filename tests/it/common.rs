@@ -253,18 +253,8 @@ impl<'a> Browser<'a> {
     }
 }
 
-/// Percent-encodes a form value.
-pub fn form_value(value: &str) -> String {
-    let mut out = String::new();
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
+/// Percent-encodes a form value, as the app's own links do.
+pub use folio::ui::pager::encoded as form_value;
 
 /// The link and code of the newest sign-in mail to `to` in the demo outbox, waiting up to
 /// five seconds for it (mail is sent in the background).
