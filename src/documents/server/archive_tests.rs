@@ -91,6 +91,28 @@ impl Chunks for StandChunks {
     }
 }
 
+/// A stand-in where every one of `rows` behaves as `behaviour`, and the selection of them all.
+fn stand_of(rows: Vec<DocumentRow>, behaviour: Behaviour) -> (Stand, Selection) {
+    let mut stand = Stand::default();
+    for row in &rows {
+        stand.files.insert(row.id.clone(), behaviour.clone());
+    }
+    let selection = Selection {
+        included: rows,
+        unknown: Vec::new(),
+    };
+    (stand, selection)
+}
+
+/// One file of `count` chunks of 64 KiB, made as they are asked for.
+fn one_big_file(count: usize) -> (Stand, Selection) {
+    let big = Behaviour::Endless {
+        size: 65_536,
+        count,
+    };
+    stand_of(vec![doc("big", "ord_1", "big.pdf")], big)
+}
+
 /// Runs the pump into a channel and collects the whole archive.
 async fn archive_of(files: &Stand, selection: &Selection, max_bytes: u64) -> (Vec<u8>, Outcome) {
     let (sink, mut body) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
@@ -255,20 +277,14 @@ async fn a_file_that_fails_is_listed_as_missing_and_the_rest_completes() {
 
 #[tokio::test]
 async fn documents_past_the_size_limit_are_left_out_and_listed() {
-    let mut files = Stand::default();
-    for id in ["f1", "f2", "f3"] {
-        files.files.insert(
-            id.into(),
-            Behaviour::Endless {
-                size: 1000,
-                count: 3,
-            },
-        );
-    }
-    let selection = Selection {
-        included: ["f1", "f2", "f3"].map(|id| doc(id, "ord_1", id)).to_vec(),
-        unknown: Vec::new(),
-    };
+    let rows = ["f1", "f2", "f3"].map(|id| doc(id, "ord_1", id)).to_vec();
+    let (files, selection) = stand_of(
+        rows,
+        Behaviour::Endless {
+            size: 1000,
+            count: 3,
+        },
+    );
     // Room for one file of 3000 bytes beside the reserve for the manifest.
     let (archive, outcome) = archive_of(&files, &selection, 4096 + 900 + 3100).await;
     assert_eq!((outcome.included, outcome.over_limit), (1, 2));
@@ -278,20 +294,9 @@ async fn documents_past_the_size_limit_are_left_out_and_listed() {
 
 #[tokio::test]
 async fn memory_stays_bounded_by_the_channel_whatever_the_file_size() {
-    let mut files = Stand::default();
     // 64 MiB in 64 KiB chunks.
-    files.files.insert(
-        "big".into(),
-        Behaviour::Endless {
-            size: 65_536,
-            count: 1024,
-        },
-    );
+    let (files, selection) = one_big_file(1024);
     let made = files.made.clone();
-    let selection = Selection {
-        included: vec![doc("big", "ord_1", "big.pdf")],
-        unknown: Vec::new(),
-    };
     let (sink, mut body) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     let pump = tokio::spawn(async move { pump(&files, &selection, u64::MAX, &sink).await });
     let mut received = 0usize;
@@ -312,19 +317,8 @@ async fn memory_stays_bounded_by_the_channel_whatever_the_file_size() {
 
 #[tokio::test]
 async fn a_client_that_goes_away_stops_the_fetching() {
-    let mut files = Stand::default();
-    files.files.insert(
-        "big".into(),
-        Behaviour::Endless {
-            size: 65_536,
-            count: 100_000,
-        },
-    );
+    let (files, selection) = one_big_file(100_000);
     let made = files.made.clone();
-    let selection = Selection {
-        included: vec![doc("big", "ord_1", "big.pdf")],
-        unknown: Vec::new(),
-    };
     let (sink, mut body) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     let pump = tokio::spawn(async move { pump(&files, &selection, u64::MAX, &sink).await });
     for _ in 0..3 {
@@ -344,16 +338,7 @@ async fn the_next_files_are_told_ahead_of_their_turn() {
     let rows: Vec<DocumentRow> = (0..10)
         .map(|i| doc(&format!("f{i}"), "ord_1", &format!("{i}.pdf")))
         .collect();
-    let mut stand = Stand::default();
-    for row in &rows {
-        stand
-            .files
-            .insert(row.id.clone(), Behaviour::Bytes(vec![b"%PDF-1.7"]));
-    }
-    let selection = Selection {
-        included: rows.clone(),
-        unknown: Vec::new(),
-    };
+    let (stand, selection) = stand_of(rows.clone(), Behaviour::Bytes(vec![b"%PDF-1.7"]));
     archive_of(&stand, &selection, 1 << 20).await;
     let events = stand.events.lock().unwrap().clone();
     let position = |kind: &str, id: &str| events.iter().position(|(k, i)| *k == kind && i == id);
@@ -383,18 +368,10 @@ async fn files_past_the_size_limit_are_not_told_ahead() {
             ..doc(&format!("f{i}"), "ord_1", &format!("{i}.pdf"))
         })
         .collect();
-    let mut stand = Stand::default();
-    for row in &rows {
-        stand
-            .files
-            .insert(row.id.clone(), Behaviour::Bytes(vec![&KILOBYTE]));
-    }
-    let selection = Selection {
-        included: rows.clone(),
-        unknown: Vec::new(),
-    };
+    let count = rows.len() as u64;
+    let (stand, selection) = stand_of(rows, Behaviour::Bytes(vec![&KILOBYTE]));
     // Room for three of the six, beside what the manifest and the directory are kept.
-    let reserve = 300 * rows.len() as u64 + 4096;
+    let reserve = 300 * count + 4096;
     let (_, outcome) = archive_of(&stand, &selection, reserve + 3500).await;
     assert_eq!((outcome.included, outcome.over_limit), (3, 3));
     let events = stand.events.lock().unwrap().clone();
