@@ -287,19 +287,20 @@ pub(super) fn link_session(principal: &Principal, session: &Session) -> Option<S
     session.id().map(|id| id.to_string())
 }
 
-/// The caller's archive `id`, if it is theirs: a customer's, a staff member's, or a link
-/// session's own.
+/// The caller and their archive `id`, if it is theirs: a customer's, a staff member's, or a
+/// link session's own. `None` for anyone else, and for anonymous callers.
 async fn theirs(
     state: &AppState,
-    principal: &Principal,
+    principal: Option<axum::Extension<Principal>>,
     session: &Session,
     id: &str,
-) -> Option<StoredArchive> {
-    let session_id = link_session(principal, session);
+) -> Option<(Principal, StoredArchive)> {
+    let axum::Extension(principal) = principal?;
+    let session_id = link_session(&principal, session);
     let archive = state.store.archive(id).await.ok()??;
     let now_ms = now_ms(state);
     (archive.belongs_to(principal.subject(), session_id.as_deref()) && archive.expires_ms > now_ms)
-        .then_some(archive)
+        .then_some((principal, archive))
 }
 
 /// The page that lists the caller's archives.
@@ -317,10 +318,7 @@ pub async fn download(
     session: Session,
     Path(id): Path<String>,
 ) -> Response {
-    let Some(axum::Extension(principal)) = principal else {
-        return not_found();
-    };
-    let Some(archive) = theirs(&state, &principal, &session, &id).await else {
+    let Some((_, archive)) = theirs(&state, principal, &session, &id).await else {
         return not_found();
     };
     if archive.state != ArchiveState::Ready {
@@ -356,10 +354,7 @@ pub async fn delete(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let Some(axum::Extension(principal)) = principal else {
-        return not_found();
-    };
-    let Some(archive) = theirs(&state, &principal, &session, &id).await else {
+    let Some((principal, archive)) = theirs(&state, principal, &session, &id).await else {
         return not_found();
     };
     if let Err(e) = state.store.archive_delete(&archive.id).await {
