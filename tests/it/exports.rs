@@ -251,16 +251,21 @@ async fn the_csv_lists_are_the_customers_own_and_inert_in_a_spreadsheet() {
     assert!(rows
         .iter()
         .all(|r| r.starts_with("2025-") && r.contains(",EUR,")));
-    let kinds: Vec<String> = app
-        .state
-        .store
-        .audit_recent("payments_exported", 5)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| e.kind)
-        .collect();
-    assert_eq!(kinds, ["payments_exported"]);
+    // Each list is audited once, under the customer's name.
+    for kind in ["documents_exported", "payments_exported"] {
+        let events = app.state.store.audit_recent(kind, 5).await.unwrap();
+        assert_eq!(events.len(), 1, "{kind}");
+        assert_eq!(
+            events[0].actor.as_deref(),
+            Some("customer:cust_0004"),
+            "{kind}"
+        );
+        assert_eq!(
+            events[0].customer_id.as_deref(),
+            Some("cust_0004"),
+            "{kind}"
+        );
+    }
 }
 
 /// The id of the archive a POST started, from where it sent the browser.
