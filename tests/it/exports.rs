@@ -511,6 +511,8 @@ async fn background_archives_keep_their_bytes_in_order_on_both_engines() {
         assert_eq!(store.archives_running(later).await.unwrap(), 0);
         assert_eq!(store.archives_sweep(later).await.unwrap(), (1, 1));
         assert_eq!(store.archive("a").await.unwrap(), None);
+        // Its bytes went with it.
+        assert_eq!(store.archive_chunk("a", 0).await.unwrap(), None);
         let c = store.archive("c").await.unwrap().unwrap();
         assert_eq!(
             (c.state, c.detail.as_deref()),

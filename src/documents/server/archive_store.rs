@@ -178,7 +178,7 @@ impl Store {
         )
         .bind(id)
         .bind(seq)
-        .bind(data.to_vec())
+        .bind(data)
         .execute(&self.pool)
         .await?;
         if done.rows_affected() == 1 {
@@ -224,8 +224,8 @@ impl Store {
         row.map(|r| r.try_get(0)).transpose()
     }
 
+    /// Removes an archive; its chunks go with it (`ON DELETE CASCADE`, on both engines).
     pub async fn archive_delete(&self, id: &str) -> StoreResult<()> {
-        self.archive_chunks_delete(id).await?;
         sqlx::query("DELETE FROM archives WHERE id = $1")
             .bind(id)
             .execute(&self.pool)
@@ -242,35 +242,29 @@ impl Store {
     }
 
     /// Removes the archives past their time, and ends those whose job was interrupted (as
-    /// failed, their bytes dropped); how many of each.
+    /// failed, their bytes dropped); how many of each. Three statements, whatever the count.
     pub async fn archives_sweep(&self, now_ms: i64) -> StoreResult<(u64, u64)> {
-        let ids = |sql: &'static str, at: i64| async move {
-            sqlx::query(sql)
-                .bind(at)
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(|r| r.try_get::<String, _>(0))
-                .collect::<StoreResult<Vec<String>>>()
-        };
-        let expired = ids("SELECT id FROM archives WHERE expires_ms <= $1", now_ms).await?;
-        for id in &expired {
-            self.archive_delete(id).await?;
-        }
-        let interrupted = ids(
-            "SELECT id FROM archives WHERE state = 'running' AND heartbeat_ms < $1",
-            now_ms - INTERRUPTED_AFTER_MS,
-        )
-        .await?;
-        for id in &interrupted {
-            self.archive_chunks_delete(id).await?;
-            sqlx::query(
-                "UPDATE archives SET state = 'failed', detail = 'interrupted' WHERE id = $1",
-            )
-            .bind(id)
+        let expired = sqlx::query("DELETE FROM archives WHERE expires_ms <= $1")
+            .bind(now_ms)
             .execute(&self.pool)
-            .await?;
-        }
-        Ok((expired.len() as u64, interrupted.len() as u64))
+            .await?
+            .rows_affected();
+        let interrupted = sqlx::query(
+            "UPDATE archives SET state = 'failed', detail = 'interrupted' \
+             WHERE state = 'running' AND heartbeat_ms < $1",
+        )
+        .bind(now_ms - INTERRUPTED_AFTER_MS)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        // A failed archive keeps no bytes: those of the ones just ended, and any a job wrote
+        // after it was.
+        sqlx::query(
+            "DELETE FROM archive_chunks WHERE archive_id IN \
+             (SELECT id FROM archives WHERE state = 'failed')",
+        )
+        .execute(&self.pool)
+        .await?;
+        Ok((expired, interrupted))
     }
 }
