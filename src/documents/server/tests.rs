@@ -54,6 +54,25 @@ fn order(id: &str, customer: &str) -> Order {
     }
 }
 
+/// The order every list of orders shows: newest first, the undated last, by id when equal.
+#[test]
+fn orders_are_newest_first_with_the_undated_last() {
+    use crate::documents::server::rows::newest_order_first;
+    let dated = |id: &str, at: &str| Order {
+        created_at: Some(Timestamp::parse_text(at).unwrap()),
+        ..order(id, "c1")
+    };
+    let mut all = vec![
+        order("x", "c1"),
+        dated("old", "2024-01-01T00:00:00Z"),
+        dated("b", "2026-01-01T00:00:00Z"),
+        dated("a", "2026-01-01T00:00:00Z"),
+    ];
+    all.sort_by(newest_order_first);
+    let ids: Vec<&str> = all.iter().map(|o| o.order_id.as_str()).collect();
+    assert_eq!(ids, ["a", "b", "old", "x"]);
+}
+
 fn file(id: &str, order: Option<&str>, tenant: Option<&str>, kind: &str) -> File {
     File {
         file_id: id.into(),
