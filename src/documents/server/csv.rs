@@ -134,6 +134,6 @@ mod tests {
         );
         // What is not a plain number is text, and made inert like any text.
         assert_eq!(one_row(&[Cell::Number("=1")]), "\"'=1\"\r\n");
-        assert_eq!(one_row(&[Cell::Number("1e5")]), "1e5\r\n");
+        assert_eq!(one_row(&[Cell::Number("1,5")]), "\"1,5\"\r\n");
     }
 }
