@@ -327,7 +327,7 @@ pub(super) async fn pump(
     let finished = (|| {
         // The checksums cover the manifest too, so that `sha256sum -c` checks all of it.
         let manifest = manifest.into_bytes();
-        let manifest_sum = super::zip::hex(&sha2::Sha256::digest(&manifest));
+        let manifest_sum = crate::base::server::tokens::hex(&sha2::Sha256::digest(&manifest));
         sums.push_str(&format!("{manifest_sum}  {MANIFEST}\n"));
         let mut tail = zip.whole(MANIFEST, DosTime::EARLIEST, &manifest)?;
         tail.extend(zip.whole(CHECKSUMS, DosTime::EARLIEST, sums.as_bytes())?);

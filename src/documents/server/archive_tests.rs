@@ -225,7 +225,10 @@ async fn the_archive_holds_the_files_a_manifest_and_checksums_that_check() {
     // Every other entry, the manifest too.
     assert_eq!(sums.lines().count(), 3);
     for (name, data) in &entries[..3] {
-        let line = format!("{}  {name}", super::super::zip::hex(&Sha256::digest(data)));
+        let line = format!(
+            "{}  {name}",
+            crate::base::server::tokens::hex(&Sha256::digest(data))
+        );
         assert!(sums.lines().any(|l| l == line), "{line} in {sums}");
     }
     let manifest = text_of(&entries, "manifest.csv");

@@ -8,6 +8,8 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::base::server::tokens::hex;
+
 const LOCAL_HEADER: u32 = 0x0403_4b50;
 const DATA_DESCRIPTOR: u32 = 0x0807_4b50;
 const CENTRAL_HEADER: u32 = 0x0201_4b50;
@@ -248,14 +250,6 @@ fn put16(out: &mut Vec<u8>, value: u16) {
 
 fn put32(out: &mut Vec<u8>, value: u32) {
     out.extend_from_slice(&value.to_le_bytes());
-}
-
-pub(super) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(64), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }
 
 #[cfg(test)]
