@@ -25,6 +25,16 @@ pub fn busy() -> Response {
         .into_response()
 }
 
+/// FlexPortal cannot answer now: a 503 that asks to try again in a minute.
+pub fn unavailable() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::RETRY_AFTER, "30")],
+        "The document service is busy or unreachable right now. Please try again in a minute.",
+    )
+        .into_response()
+}
+
 pub fn internal(e: sqlx::Error, what: &str) -> crate::base::error::AppError {
     tracing::error!(error = %e, "{what}");
     crate::base::error::AppError::Internal {

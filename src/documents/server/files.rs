@@ -12,7 +12,7 @@ use super::rows::row;
 use super::upstream::{plausible_id, upstream_error};
 use super::views::{visible_documents, MAX_ORDERS_LISTED};
 use crate::base::error::AppError;
-use crate::base::server::answers::not_found;
+use crate::base::server::answers::{not_found, unavailable};
 use crate::base::server::audit::AuditEvent;
 use crate::base::server::client_ip::ClientIp;
 use crate::base::server::principal::{scope_of, Principal, Scope, Staff};
@@ -286,14 +286,4 @@ async fn serve(
         HeaderValue::from_static("no-referrer"),
     );
     response
-}
-
-/// FlexPortal cannot answer now: a 503 that asks to try again in a minute.
-pub fn unavailable() -> Response {
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        [(header::RETRY_AFTER, "30")],
-        "The document service is busy or unreachable right now. Please try again in a minute.",
-    )
-        .into_response()
 }

@@ -10,14 +10,13 @@ use axum::response::Response;
 
 use super::customers::customer_hit;
 use crate::base::error::AppError;
-use crate::base::server::answers::not_found;
+use crate::base::server::answers::{not_found, unavailable};
 use crate::base::server::client_ip::ClientIp;
 use crate::base::server::locale::request_locale;
 use crate::base::server::principal::Staff;
 use crate::base::server::state::AppState;
 use crate::documents::server::delivery::Exporter;
 use crate::documents::server::exports::{self, Later};
-use crate::documents::server::files::unavailable;
 use crate::documents::server::lists;
 
 /// `GET /manage/customers/{id}/documents.zip?<filters>`.
