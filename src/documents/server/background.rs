@@ -18,8 +18,9 @@ use tower_sessions::Session;
 
 use super::archive::{pump, Outcome, Selection};
 use super::archive_store::{ArchiveState, StoredArchive};
-use super::delivery::{as_download, audit, ids};
+use super::delivery::{as_download, ids};
 use super::fetch::Upstream;
+use super::files::audit;
 use super::files::Who;
 use crate::base::server::answers::not_found;
 use crate::base::server::locale::request_locale;

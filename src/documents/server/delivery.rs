@@ -1,13 +1,11 @@
-//! What everything Folio hands out in bulk shares: who asks and where the answers point, the
-//! header that makes an answer a download, and the one audit line per export.
+//! What everything Folio hands out in bulk shares: who asks and where the answers point, and
+//! the header that makes an answer a download.
 
 use axum::http::{header, HeaderValue};
 use axum::response::Response;
 
 use super::files::{caller, Who};
-use crate::base::server::audit::AuditEvent;
 use crate::base::server::principal::{Principal, Scope};
-use crate::base::server::state::AppState;
 use crate::documents::model::{DocumentRow, ARCHIVES_PAGE, STAFF_ARCHIVES_PAGE};
 use crate::i18n::Locale;
 use crate::ui::pager::encoded;
@@ -148,29 +146,6 @@ pub(super) fn ids(rows: &[DocumentRow]) -> String {
         .map(|r| r.id.as_str())
         .collect::<Vec<_>>()
         .join(",")
-}
-
-/// Writes the one audit event of an export; a failure is logged, never shown.
-pub(super) async fn audit(
-    state: &AppState,
-    kind: &str,
-    who: Who,
-    scope: &Scope,
-    subject: String,
-    ip: String,
-) {
-    let event = AuditEvent {
-        at: state.clock.now(),
-        kind: kind.to_owned(),
-        actor: Some(who.actor),
-        customer_id: Some(scope.customer_id.clone()),
-        subject: Some(subject),
-        ip: Some(ip),
-        link_id: who.link_id,
-    };
-    if let Err(e) = state.store.audit(&event).await {
-        tracing::error!(error = %e, "cannot write an audit event");
-    }
 }
 
 #[cfg(test)]

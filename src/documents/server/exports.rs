@@ -18,8 +18,9 @@ use tower_sessions::Session;
 
 use super::archive::{pump, Selection};
 use super::background::{self, link_session, Job, Refused};
-use super::delivery::{as_download, audit, ids, safe_name, Desk, Exporter};
+use super::delivery::{as_download, ids, safe_name, Desk, Exporter};
 use super::fetch::Upstream;
+use super::files::audit;
 use super::index::{matching, DocumentIndex};
 use super::ownership::owned_orders;
 use super::views::visible_documents;

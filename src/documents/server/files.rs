@@ -262,21 +262,11 @@ async fn serve(
         tracing::error!("FlexPortal signed an unusable URL");
         return (StatusCode::BAD_GATEWAY, "bad upstream answer").into_response();
     };
-    let event = AuditEvent {
-        at: state.clock.now(),
-        kind: match action {
-            FileAction::View => "file_viewed".into(),
-            FileAction::Download => "file_downloaded".into(),
-        },
-        actor: Some(who.actor),
-        customer_id: Some(scope.customer_id.clone()),
-        subject: Some(file.id.clone()),
-        ip: Some(ip),
-        link_id: who.link_id,
+    let kind = match action {
+        FileAction::View => "file_viewed",
+        FileAction::Download => "file_downloaded",
     };
-    if let Err(e) = state.store.audit(&event).await {
-        tracing::error!(error = %e, "cannot write an audit event");
-    }
+    audit(&state, kind, who, &scope, file.id.clone(), ip).await;
     let mut response = StatusCode::SEE_OTHER.into_response();
     let headers = response.headers_mut();
     // `Cache-Control: private, no-store`, as on every answer behind a session (the router).
@@ -286,4 +276,28 @@ async fn serve(
         HeaderValue::from_static("no-referrer"),
     );
     response
+}
+
+/// Writes the audit event of what `who` did in `scope` (a file opened, an export); a failure
+/// is logged, never shown.
+pub(super) async fn audit(
+    state: &AppState,
+    kind: &str,
+    who: Who,
+    scope: &Scope,
+    subject: String,
+    ip: String,
+) {
+    let event = AuditEvent {
+        at: state.clock.now(),
+        kind: kind.to_owned(),
+        actor: Some(who.actor),
+        customer_id: Some(scope.customer_id.clone()),
+        subject: Some(subject),
+        ip: Some(ip),
+        link_id: who.link_id,
+    };
+    if let Err(e) = state.store.audit(&event).await {
+        tracing::error!(error = %e, "cannot write an audit event");
+    }
 }

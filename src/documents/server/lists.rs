@@ -7,8 +7,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use super::csv::{Cell, Csv};
-use super::delivery::{as_download, audit, Exporter};
+use super::delivery::{as_download, Exporter};
 use super::exports::{filters, list_name, visible};
+use super::files::audit;
 use super::index::matching;
 use super::views::invoice_year;
 use crate::base::error::AppError;
