@@ -129,15 +129,11 @@ fn attachment(name: &str) -> String {
             }
         })
         .collect();
-    let mut encoded = String::new();
-    for byte in name.bytes() {
-        if byte.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&byte) {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    format!("attachment; filename=\"{plain}\"; filename*=UTF-8''{encoded}")
+    // RFC 5987 allows a few more characters unencoded; encoding them too is as valid.
+    format!(
+        "attachment; filename=\"{plain}\"; filename*=UTF-8''{}",
+        encoded(name)
+    )
 }
 
 /// The documents' ids, for an audit line.
