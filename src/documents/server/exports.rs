@@ -195,8 +195,30 @@ async fn archive(
 ) -> Response {
     use leptos_i18n::td_string;
     let Exporter { who, scope, desk } = exporter;
-    let refusal = |status, title, text: &str| refusal(status, locale, &desk, title, text);
     let limits = state.config.archives.clone();
+    let refusal =
+        |status, title, text: &str| refusal_page(status, locale, &desk, title, text, None);
+    let come_back = |after, text| {
+        let title = td_string!(locale, archive_busy_title);
+        let secs = Some(after);
+        refusal_page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            locale,
+            &desk,
+            title,
+            text,
+            secs,
+        )
+    };
+    let one_too_many = || {
+        let text =
+            td_string!(locale, archive_running_text).replace("%max%", &limits.at_once.to_string());
+        refusal(
+            StatusCode::TOO_MANY_REQUESTS,
+            td_string!(locale, archive_busy_title),
+            &text,
+        )
+    };
     let client = state.upstream.client.clone();
     let selection = match select(&client, &scope, &picked, limits.max_files).await {
         Ok(selection) => selection,
@@ -239,21 +261,8 @@ async fn archive(
         return match background::start(&state, job).await {
             Ok(id) => Redirect::to(&format!("{archives}#archive-{id}")).into_response(),
             Err(Refused::Store) => database_down(locale),
-            Err(Refused::Running) => {
-                let text = td_string!(locale, archive_running_text)
-                    .replace("%max%", &limits.at_once.to_string());
-                let title = td_string!(locale, archive_busy_title);
-                refusal(StatusCode::TOO_MANY_REQUESTS, title, &text)
-            }
-            Err(Refused::Busy) => {
-                let title = td_string!(locale, archive_busy_title);
-                let text = td_string!(locale, archive_tenant_busy_text);
-                let mut response = refusal(StatusCode::SERVICE_UNAVAILABLE, title, text);
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("300"));
-                response
-            }
+            Err(Refused::Running) => one_too_many(),
+            Err(Refused::Busy) => come_back("300", td_string!(locale, archive_tenant_busy_text)),
             Err(Refused::Full) => {
                 let title = td_string!(locale, archive_full_title);
                 let text = td_string!(locale, archive_full_text);
@@ -262,19 +271,10 @@ async fn archive(
         };
     }
     if to_sign > 0 && client.budget_wait().await > Duration::ZERO {
-        let title = td_string!(locale, archive_busy_title);
-        let text = td_string!(locale, archive_busy_text);
-        let mut response = refusal(StatusCode::SERVICE_UNAVAILABLE, title, text);
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
-        return response;
+        return come_back("60", td_string!(locale, archive_busy_text));
     }
     let Some(running) = Running::start(&who.actor, limits.at_once) else {
-        let text =
-            td_string!(locale, archive_running_text).replace("%max%", &limits.at_once.to_string());
-        let title = td_string!(locale, archive_busy_title);
-        return refusal(StatusCode::TOO_MANY_REQUESTS, title, &text);
+        return one_too_many();
     };
 
     let (sink, mut body) = mpsc::channel::<Result<Bytes, std::io::Error>>(8);
@@ -413,14 +413,23 @@ fn offer(locale: Locale, desk: &Desk, picked: &Picked, count: usize, max: u32) -
         .into_response()
 }
 
-fn refusal(status: StatusCode, locale: Locale, desk: &Desk, title: &str, text: &str) -> Response {
-    plain_page(
-        status,
-        locale,
-        title,
-        text,
-        (&desk.list(), desk.back(locale)),
-    )
+/// Why an archive is not made, as a page with the way back; with `retry_after` (seconds),
+/// when to ask again.
+fn refusal_page(
+    status: StatusCode,
+    locale: Locale,
+    desk: &Desk,
+    title: &str,
+    text: &str,
+    retry_after: Option<&'static str>,
+) -> Response {
+    let back = (desk.list(), desk.back(locale));
+    let mut response = plain_page(status, locale, title, text, (&back.0, back.1));
+    if let Some(secs) = retry_after {
+        let headers = response.headers_mut();
+        headers.insert(header::RETRY_AFTER, HeaderValue::from_static(secs));
+    }
+    response
 }
 
 #[cfg(test)]
