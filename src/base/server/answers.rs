@@ -49,12 +49,25 @@ pub fn plain_page(
     locale: Locale,
     title: &str,
     text: &str,
+    link: (&str, &str),
+) -> Response {
+    plain_page_with(status, locale, title, text, "", link)
+}
+
+/// A [`plain_page`] with `html` (a form, say) between the text and the link. The caller makes
+/// `html` safe: whatever it holds from the request must be escaped.
+pub fn plain_page_with(
+    status: StatusCode,
+    locale: Locale,
+    title: &str,
+    text: &str,
+    html: &str,
     (href, link): (&str, &str),
 ) -> Response {
     let page = format!(
         "<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title}</title></head><body><main><h1>{title}</h1><p>{text}</p>\
+         <title>{title}</title></head><body><main><h1>{title}</h1><p>{text}</p>{html}\
          <p><a href=\"{href}\">{link}</a></p></main></body></html>",
         lang = leptos_i18n::Locale::as_str(locale),
     );

@@ -25,7 +25,9 @@ use super::index::{matching, DocumentIndex};
 use super::ownership::owned_orders;
 use super::views::visible_documents;
 use crate::base::error::AppError;
-use crate::base::server::answers::{database_down, not_found, plain_page, unavailable};
+use crate::base::server::answers::{
+    database_down, not_found, plain_page, plain_page_with, unavailable,
+};
 use crate::base::server::calls::query_pairs;
 use crate::base::server::client_ip::ClientIp;
 use crate::base::server::locale::request_locale;
@@ -388,29 +390,22 @@ fn offer(locale: Locale, desk: &Desk, picked: &Picked, count: usize, max: u32) -
     let text = td_string!(locale, archive_offer_text)
         .replace("%count%", &count.to_string())
         .replace("%max%", &max.to_string());
-    let page = format!(
-        "<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title}</title></head><body><main><h1>{title}</h1><p>{text}</p>\
-         <form method=\"post\" action=\"{action}/documents.zip\">{fields}\
-         <button type=\"submit\">{button}</button></form>\
-         <p><a href=\"{list}\">{back}</a></p></main></body></html>",
-        lang = leptos_i18n::Locale::as_str(locale),
-        title = td_string!(locale, archive_offer_title),
-        button = td_string!(locale, archive_offer_button),
+    let form = format!(
+        "<form method=\"post\" action=\"{action}/documents.zip\">{fields}\
+         <button type=\"submit\">{button}</button></form>",
         action = desk.exports(),
-        list = desk.list(),
-        back = desk.back(locale),
+        button = td_string!(locale, archive_offer_button),
     );
-    (
+    let title = td_string!(locale, archive_offer_title);
+    let back = (desk.list(), desk.back(locale));
+    plain_page_with(
         StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CACHE_CONTROL, "private, no-store"),
-        ],
-        page,
+        locale,
+        title,
+        &text,
+        &form,
+        (&back.0, back.1),
     )
-        .into_response()
 }
 
 /// Why an archive is not made, as a page with the way back; with `retry_after` (seconds),
