@@ -34,7 +34,7 @@ impl Exporter {
     }
 
     /// A customer's or a link session's own export; `None` for anyone else.
-    pub(super) fn of(principal: Option<axum::Extension<Principal>>) -> Option<Self> {
+    pub(super) fn of(principal: Option<&Principal>) -> Option<Self> {
         let (who, scope) = caller(principal)?;
         Some(Exporter {
             who,

@@ -44,7 +44,7 @@ pub async fn documents_zip(
     principal: Option<axum::Extension<Principal>>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let Some(exporter) = Exporter::of(principal) else {
+    let Some(exporter) = Exporter::of(principal.as_deref()) else {
         return not_found();
     };
     zip_of_query(state, ip, request_locale(&headers), exporter, query).await
@@ -64,7 +64,7 @@ pub async fn selected_zip(
     let Some(axum::Extension(principal)) = principal else {
         return not_found();
     };
-    let Some(exporter) = Exporter::of(Some(axum::Extension(principal.clone()))) else {
+    let Some(exporter) = Exporter::of(Some(&principal)) else {
         return not_found();
     };
     let locale = request_locale(&headers);

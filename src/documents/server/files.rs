@@ -178,7 +178,7 @@ async fn serve_own(
     action: FileAction,
 ) -> Response {
     // Anonymous callers get exactly what a missing file gets: nothing to tell them apart.
-    let Some((who, scope)) = caller(principal) else {
+    let Some((who, scope)) = caller(principal.as_deref()) else {
         return not_found();
     };
     serve(state, ip, who, scope, file_id, action).await
@@ -186,9 +186,9 @@ async fn serve_own(
 
 /// Who is asking and what they may see: a customer's portal or a link's part of it; `None`
 /// for anyone else (anonymous, or staff outside their customer screens).
-pub(super) fn caller(principal: Option<axum::Extension<Principal>>) -> Option<(Who, Scope)> {
-    let axum::Extension(principal) = principal?;
-    let scope = scope_of(&principal)?;
+pub(super) fn caller(principal: Option<&Principal>) -> Option<(Who, Scope)> {
+    let principal = principal?;
+    let scope = scope_of(principal)?;
     let who = Who {
         actor: principal.subject().to_owned(),
         link_id: principal.link_id().map(str::to_owned),

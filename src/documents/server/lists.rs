@@ -27,7 +27,7 @@ pub async fn documents_csv(
     principal: Option<axum::Extension<Principal>>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let Some(exporter) = Exporter::of(principal) else {
+    let Some(exporter) = Exporter::of(principal.as_deref()) else {
         return not_found();
     };
     documents_list(state, ip, exporter, query).await
@@ -85,7 +85,7 @@ pub async fn invoices_csv(
     principal: Option<axum::Extension<Principal>>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let Some(exporter) = Exporter::of(principal) else {
+    let Some(exporter) = Exporter::of(principal.as_deref()) else {
         return not_found();
     };
     payments_list(state, ip, exporter, query).await
