@@ -93,7 +93,7 @@ fn spawn_cleanup(state: AppState) {
                 Ok(removed) => tracing::info!(removed, "expired sessions and sign-ins removed"),
                 Err(e) => tracing::warn!(error = %e, "cleanup failed"),
             }
-            match state.store.archives_sweep(state.clock.now() * 1000).await {
+            match state.store.archives_sweep(state.clock.now_ms()).await {
                 Ok((0, 0)) => {}
                 Ok((expired, interrupted)) => {
                     tracing::info!(expired, interrupted, "background archives swept")

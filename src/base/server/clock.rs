@@ -14,6 +14,11 @@ impl Clock {
         time::OffsetDateTime::now_utc().unix_timestamp() + self.offset_secs.load(Ordering::Relaxed)
     }
 
+    /// Unix milliseconds, at this clock's second (what the archives count in).
+    pub fn now_ms(&self) -> i64 {
+        self.now() * 1000
+    }
+
     /// Moves this clock (and every clone of it) forward.
     pub fn advance(&self, secs: i64) {
         self.offset_secs.fetch_add(secs, Ordering::Relaxed);

@@ -66,7 +66,7 @@ pub(super) enum Refused {
 /// Starts a background archive; its id.
 pub(super) async fn start(state: &AppState, job: Job) -> Result<String, Refused> {
     let limits = &state.config.archives;
-    let now_ms = now_ms(state);
+    let now_ms = state.clock.now_ms();
     let theirs = state
         .store
         .archives_of(&job.who.actor, now_ms)
@@ -114,11 +114,6 @@ pub(super) async fn start(state: &AppState, job: Job) -> Result<String, Refused>
     Ok(id)
 }
 
-/// The application's clock in the archives' unit.
-fn now_ms(state: &AppState) -> i64 {
-    state.clock.now() * 1000
-}
-
 fn keep_ms(state: &AppState) -> i64 {
     i64::from(state.config.archives.keep_hours) * 3_600_000
 }
@@ -137,7 +132,7 @@ async fn run(state: AppState, id: String, job: Job) {
         outcome
     };
     let (outcome, written) = tokio::join!(producer, write(&state, &id, body, &opened));
-    let now_ms = now_ms(&state);
+    let now_ms = state.clock.now_ms();
     let asked = job.selection.included.len() + job.selection.unknown.len();
     let files = ids(&job.selection.included);
     match (outcome, written) {
@@ -230,7 +225,7 @@ async fn write(
                 None => break,
             },
             _ = every.tick() => {
-                let now_ms = now_ms(state);
+                let now_ms = state.clock.now_ms();
                 let done = opened.load(Ordering::Relaxed).saturating_sub(1) as i64;
                 let size = written + buffer.len() as i64;
                 store.archive_progress(id, done, size, now_ms).await.map_err(|_| ())?;
@@ -299,7 +294,7 @@ async fn theirs(
     let axum::Extension(principal) = principal?;
     let session_id = link_session(&principal, session);
     let archive = state.store.archive(id).await.ok()??;
-    let now_ms = now_ms(state);
+    let now_ms = state.clock.now_ms();
     (archive.belongs_to(principal.subject(), session_id.as_deref()) && archive.expires_ms > now_ms)
         .then_some((principal, archive))
 }
@@ -374,7 +369,7 @@ pub async fn list(
 ) -> Option<ArchiveList> {
     let owner = principal.subject();
     let session_id = session.and_then(|s| link_session(principal, s));
-    let now_ms = now_ms(state);
+    let now_ms = state.clock.now_ms();
     let archives = state.store.archives_of(owner, now_ms).await.ok()?;
     let limits = &state.config.archives;
     Some(ArchiveList {
