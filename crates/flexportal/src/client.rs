@@ -502,8 +502,7 @@ impl Client {
             }
             let outcome = match request.send().await {
                 Ok(response) => self.read(response, &endpoint).await,
-                Err(e) if e.is_timeout() => Err(Error::Timeout),
-                Err(e) => Err(Error::Unreachable(without_url(&e))),
+                Err(e) => Err(transport_error(&e)),
             };
             let error = match outcome {
                 Ok(value) => return Ok(value),
@@ -544,8 +543,7 @@ impl Client {
             .and_then(parse_retry_after);
         let bytes = match response.bytes().await {
             Ok(bytes) => bytes,
-            Err(e) if e.is_timeout() => return Err(Error::Timeout),
-            Err(e) => return Err(Error::Unreachable(without_url(&e))),
+            Err(e) => return Err(transport_error(&e)),
         };
         if status.is_success() {
             let mut de = serde_json::Deserializer::from_slice(&bytes);
@@ -601,6 +599,15 @@ pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
         when.duration_since(std::time::SystemTime::now())
             .unwrap_or(Duration::ZERO),
     )
+}
+
+/// A failed transfer: timed out, or unreachable (said without the URL).
+pub(crate) fn transport_error(error: &reqwest::Error) -> Error {
+    if error.is_timeout() {
+        Error::Timeout
+    } else {
+        Error::Unreachable(without_url(error))
+    }
 }
 
 /// A reqwest error's text without its URL (which could carry query parameters).

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::client::{without_url, Client};
+use crate::client::{transport_error, Client};
 use crate::model::SignedUrl;
 use crate::Error;
 
@@ -12,7 +12,6 @@ use crate::Error;
 #[derive(Debug)]
 pub struct Download {
     response: reqwest::Response,
-    idle: Duration,
 }
 
 /// Longest wait for the next chunk of a file; a stalled transfer fails, it does not hang.
@@ -33,7 +32,7 @@ impl Client {
             .timeout(TRANSFER_TIMEOUT)
             .send()
             .await
-            .map_err(|e| transfer_error(&e))?;
+            .map_err(|e| transport_error(&e))?;
         let status = response.status();
         if status == reqwest::StatusCode::NOT_FOUND {
             return Err(Error::NotFound);
@@ -43,33 +42,17 @@ impl Client {
                 status: status.as_u16(),
             });
         }
-        Ok(Download {
-            response,
-            idle: IDLE_TIMEOUT,
-        })
+        Ok(Download { response })
     }
 }
 
 impl Download {
-    /// The size the storage host announced, if it did.
-    pub fn length(&self) -> Option<u64> {
-        self.response.content_length()
-    }
-
     /// The next chunk, or `None` at the end.
     pub async fn chunk(&mut self) -> Result<Option<bytes::Bytes>, Error> {
-        match tokio::time::timeout(self.idle, self.response.chunk()).await {
+        match tokio::time::timeout(IDLE_TIMEOUT, self.response.chunk()).await {
             Err(_) => Err(Error::Timeout),
-            Ok(Err(e)) => Err(transfer_error(&e)),
+            Ok(Err(e)) => Err(transport_error(&e)),
             Ok(Ok(chunk)) => Ok(chunk),
         }
-    }
-}
-
-fn transfer_error(error: &reqwest::Error) -> Error {
-    if error.is_timeout() {
-        Error::Timeout
-    } else {
-        Error::Unreachable(without_url(error))
     }
 }
