@@ -54,32 +54,16 @@ pub(super) fn paired_invoice(
 }
 
 /// The year's months, newest first, each with its documents, payments and totals.
-pub(super) fn by_month(invoices: &[DocumentRow], payments: &[PaymentRow]) -> Vec<InvoiceMonth> {
-    let mut months: BTreeMap<&str, InvoiceMonth> = BTreeMap::new();
-    let month = |key: &str| -> InvoiceMonth {
-        InvoiceMonth {
-            month: key.to_owned(),
-            invoices: Vec::new(),
-            payments: Vec::new(),
-            totals: Vec::new(),
-        }
-    };
+pub(super) fn by_month(invoices: Vec<DocumentRow>, payments: Vec<PaymentRow>) -> Vec<InvoiceMonth> {
+    let mut months: BTreeMap<String, InvoiceMonth> = BTreeMap::new();
     for row in invoices {
-        if let Some(key) = invoice_month(row) {
-            months
-                .entry(key)
-                .or_insert_with(|| month(key))
-                .invoices
-                .push(row.clone());
+        if let Some(key) = invoice_month(&row).map(str::to_owned) {
+            slot(&mut months, key).invoices.push(row);
         }
     }
     for row in payments {
-        if let Some(key) = payment_month(row) {
-            months
-                .entry(key)
-                .or_insert_with(|| month(key))
-                .payments
-                .push(row.clone());
+        if let Some(key) = payment_month(&row).map(str::to_owned) {
+            slot(&mut months, key).payments.push(row);
         }
     }
     months
@@ -90,6 +74,16 @@ pub(super) fn by_month(invoices: &[DocumentRow], payments: &[PaymentRow]) -> Vec
             m
         })
         .collect()
+}
+
+/// The month `key` of `months`, begun empty if it is not there yet.
+fn slot(months: &mut BTreeMap<String, InvoiceMonth>, key: String) -> &mut InvoiceMonth {
+    months.entry(key).or_insert_with_key(|key| InvoiceMonth {
+        month: key.clone(),
+        invoices: Vec::new(),
+        payments: Vec::new(),
+        totals: Vec::new(),
+    })
 }
 
 /// Sums per currency and status. An amount FlexPortal sent that does not read as a decimal
@@ -113,7 +107,8 @@ fn totals(payments: &[PaymentRow]) -> Vec<MonthTotal> {
 
 /// One page of months. A page past the end shows the last.
 pub(super) fn history_page(year: InvoiceYear, page: u32) -> InvoiceHistory {
-    let months = by_month(&year.invoices, &year.payments);
+    let (invoice_count, payment_count) = (year.invoices.len(), year.payments.len());
+    let months = by_month(year.invoices, year.payments);
     let per_page = InvoiceHistory::MONTHS_PER_PAGE;
     let page_count = u32::try_from(months.len().div_ceil(per_page))
         .unwrap_or(u32::MAX)
@@ -129,8 +124,8 @@ pub(super) fn history_page(year: InvoiceYear, page: u32) -> InvoiceHistory {
             .collect(),
         page,
         page_count,
-        invoice_count: year.invoices.len(),
-        payment_count: year.payments.len(),
+        invoice_count,
+        payment_count,
         age: year.age,
     }
 }
@@ -182,7 +177,7 @@ mod tests {
             payment("2026-03", "20.00", "USD", "pending"),
             payment("2026-02", "89.00", "EUR", "failed"),
         ];
-        let months = by_month(&invoices, &payments);
+        let months = by_month(invoices.to_vec(), payments.to_vec());
         let keys: Vec<&str> = months.iter().map(|m| m.month.as_str()).collect();
         assert_eq!(keys, ["2026-03", "2026-02", "2026-01"]);
         assert_eq!(months[0].invoices.len(), 1);
