@@ -62,7 +62,7 @@ fn orders_are_newest_first_with_the_undated_last() {
         created_at: Some(Timestamp::parse_text(at).unwrap()),
         ..order(id, "c1")
     };
-    let mut all = vec![
+    let mut all = [
         order("x", "c1"),
         dated("old", "2024-01-01T00:00:00Z"),
         dated("b", "2026-01-01T00:00:00Z"),
