@@ -5,13 +5,12 @@
 use std::collections::BTreeSet;
 
 use axum::http::StatusCode;
-use flexportal_sim::Sim;
 use folio::base::server::upstream::DEMO_MANAGER_EMAIL;
 use folio::server::cli::Cli;
 use folio::staff::server::command::{run, Failure};
 
 use crate::common::{
-    create_link as create, form_value, mails_to, open_link as open, signed_in, staff,
+    create_link as create, demo_files, form_value, mails_to, open_link as open, signed_in, staff,
     wait_for_mail, Answer, Browser, TestApp,
 };
 
@@ -26,20 +25,10 @@ struct Truth {
 
 impl Truth {
     fn of(customer_id: &str) -> Self {
-        let sim = Sim::demo();
-        let tenant = sim.tenant();
-        let orders: BTreeSet<&str> = tenant
-            .orders
-            .iter()
-            .filter(|o| o.customer.customer_id == customer_id)
-            .map(|o| o.order_id.as_str())
-            .collect();
         Truth {
-            files: tenant
-                .files
-                .iter()
-                .filter(|f| orders.contains(f.order_id.as_str()))
-                .map(|f| (f.file_id.clone(), f.order_id.clone(), f.file_type.clone()))
+            files: demo_files(customer_id)
+                .into_iter()
+                .map(|f| (f.id, f.order_id, f.file_type))
                 .collect(),
         }
     }
