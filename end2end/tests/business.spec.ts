@@ -62,6 +62,7 @@ test('the overview shows a handful of orders and all of them are a click away', 
   await page.getByRole('button', { name: 'Apply' }).click();
   await expect(page).toHaveURL(/year=2025/);
   await expect(page.locator('.result-count')).not.toContainText('44 orders');
+  await expect(orders).not.toHaveCount(0);
   for (const date of await orders.locator('td:nth-child(3)').allInnerTexts()) expect(date).toContain('2025');
   await expectAccessible(page, testInfo);
 });
@@ -84,12 +85,12 @@ test('pick documents and download them as one ZIP, or all of them, or the list',
 
   // Few enough to fetch while the reader waits (8 in these tests): a link that streams it.
   await page.goto('/documents?type=contract');
-  const [all] = await Promise.all([
-    page.waitForEvent('download'),
-    page.getByRole('link', { name: /^Download all \d+ \(ZIP\)$/ }).click(),
-  ]);
+  const allLink = page.getByRole('link', { name: /^Download all \d+ \(ZIP\)$/ });
+  const contracts = Number((await allLink.innerText()).match(/\d+/)![0]);
+  const [all] = await Promise.all([page.waitForEvent('download'), allLink.click()]);
   expect(all.suggestedFilename()).toBe('contracts.zip');
-  expect(zipEntries(readFileSync(await all.path())).length).toBeGreaterThan(2);
+  // Every contract, the manifest and the checksums.
+  expect(zipEntries(readFileSync(await all.path()))).toHaveLength(contracts + 2);
 
   const [csv] = await Promise.all([
     page.waitForEvent('download'),
@@ -128,7 +129,9 @@ test('a big selection is prepared in the background and downloaded when ready', 
     archive.getByRole('link', { name: /^Download/ }).click(),
   ]);
   expect(download.suggestedFilename()).toBe(`invoices-${order}.zip`);
-  expect(zipEntries(readFileSync(await download.path()))).toContain('manifest.csv');
+  const names = zipEntries(readFileSync(await download.path()));
+  expect(names).toHaveLength(count + 2);
+  expect(names.slice(-2)).toEqual(['manifest.csv', 'SHA256SUMS']);
 
   await archive.getByRole('button', { name: /^Delete/ }).click();
   await expect(page).toHaveURL(/\/archives$/);
