@@ -28,7 +28,7 @@ pub fn ZipButton(
         .into_any();
     }
     view! {
-        <form method="post" action=format!("{base}/documents.zip") class="inline-form">
+        <form method="post" action=format!("{base}/documents.zip")>
             {filters
                 .into_iter()
                 .map(|(name, value)| view! { <input type="hidden" name=name value=value /> })
@@ -36,7 +36,7 @@ pub fn ZipButton(
             <button type="submit" class="button">
                 {label}
             </button>
-            <span class="hint">{t!(i18n, zip_background_hint)}</span>
+            <span class="muted">{t!(i18n, zip_background_hint)}</span>
         </form>
     }
     .into_any()
