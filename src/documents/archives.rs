@@ -4,7 +4,9 @@ use leptos_meta::{Meta, Title};
 use crate::base::error::AppError;
 use crate::base::who::{Role, SignedIn};
 use crate::documents::api::list_archives;
-use crate::documents::model::{ArchiveList, ArchiveView, ARCHIVES_PAGE, STAFF_ARCHIVES_PAGE};
+use crate::documents::model::{
+    ArchiveList, ArchiveState, ArchiveView, ARCHIVES_PAGE, STAFF_ARCHIVES_PAGE,
+};
 use crate::i18n::*;
 use crate::ui::error_view::ErrorView;
 use crate::ui::format;
@@ -58,7 +60,10 @@ fn ArchivesView(list: ArchiveList, staff: bool) -> impl IntoView {
     } else {
         (ARCHIVES_PAGE, ("/documents", t_string!(i18n, archive_back)))
     };
-    let running = list.archives.iter().any(|a| a.state == "running");
+    let running = list
+        .archives
+        .iter()
+        .any(|a| a.state == ArchiveState::Running);
     let limits = t_string!(i18n, archives_limits)
         .replace("%max%", &list.max_files.to_string())
         .replace("%at_once%", &list.at_once.to_string())
@@ -102,10 +107,10 @@ fn ArchiveItem(archive: ArchiveView) -> impl IntoView {
     let progress = t_string!(i18n, archives_progress)
         .replace("%done%", &archive.files_done.to_string())
         .replace("%total%", &archive.files_total.to_string());
-    let state = match archive.state.as_str() {
-        "ready" => t_string!(i18n, archives_ready),
-        "running" => t_string!(i18n, archives_running),
-        _ => t_string!(i18n, archives_failed),
+    let state = match archive.state {
+        ArchiveState::Ready => t_string!(i18n, archives_ready),
+        ArchiveState::Running => t_string!(i18n, archives_running),
+        ArchiveState::Failed => t_string!(i18n, archives_failed),
     };
     let made = t_string!(i18n, archives_made)
         .replace("%when%", &format::date_time(&archive.created, locale));
@@ -118,8 +123,8 @@ fn ArchiveItem(archive: ArchiveView) -> impl IntoView {
     });
     let id = format!("archive-{}", archive.id);
     let title_id = format!("archive-title-{}", archive.id);
-    let actions = match archive.state.as_str() {
-        "ready" => Some(
+    let actions = match archive.state {
+        ArchiveState::Ready => Some(
             view! {
                 <a
                     class="button"
@@ -133,7 +138,7 @@ fn ArchiveItem(archive: ArchiveView) -> impl IntoView {
             }
             .into_any(),
         ),
-        "running" => Some(
+        ArchiveState::Running => Some(
             view! {
                 <progress value=archive.files_done max=archive.files_total.max(1)>
                     {progress.clone()}
@@ -141,9 +146,9 @@ fn ArchiveItem(archive: ArchiveView) -> impl IntoView {
             }
             .into_any(),
         ),
-        _ => None,
+        ArchiveState::Failed => None,
     };
-    let remove = if archive.state == "running" {
+    let remove = if archive.state == ArchiveState::Running {
         t_string!(i18n, archives_stop)
     } else {
         t_string!(i18n, archives_delete)

@@ -531,8 +531,7 @@ pub struct ArchiveView {
     pub id: String,
     /// Its file name, e.g. `invoices-2026.zip`.
     pub name: String,
-    /// `running`, `ready` or `failed`.
-    pub state: String,
+    pub state: ArchiveState,
     pub files_total: u64,
     pub files_done: u64,
     pub bytes: u64,
@@ -542,6 +541,35 @@ pub struct ArchiveView {
     /// ISO 8601, UTC.
     pub created: String,
     pub expires: String,
+}
+
+/// Where a background archive stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ArchiveState {
+    Running,
+    Ready,
+    Failed,
+}
+
+impl ArchiveState {
+    /// As stored in the database, and as the JSON says.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ArchiveState::Running => "running",
+            ArchiveState::Ready => "ready",
+            ArchiveState::Failed => "failed",
+        }
+    }
+
+    /// A stored state; anything unknown is failed.
+    pub fn parse(text: &str) -> ArchiveState {
+        match text {
+            "running" => ArchiveState::Running,
+            "ready" => ArchiveState::Ready,
+            _ => ArchiveState::Failed,
+        }
+    }
 }
 
 /// Reads the `known` parameters of URL query pairs the lenient way the lists share: others are

@@ -30,30 +30,7 @@ pub struct StoredArchive {
     pub detail: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ArchiveState {
-    Running,
-    Ready,
-    Failed,
-}
-
-impl ArchiveState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ArchiveState::Running => "running",
-            ArchiveState::Ready => "ready",
-            ArchiveState::Failed => "failed",
-        }
-    }
-
-    fn parse(text: &str) -> ArchiveState {
-        match text {
-            "running" => ArchiveState::Running,
-            "ready" => ArchiveState::Ready,
-            _ => ArchiveState::Failed,
-        }
-    }
-}
+pub use crate::documents::model::ArchiveState;
 
 impl StoredArchive {
     /// Whether its job is still at work: running, and heard from lately.

@@ -385,9 +385,10 @@ pub async fn list(
 }
 
 fn view_of(archive: &StoredArchive, now_ms: i64) -> ArchiveView {
+    // A job that stopped writing is over, whatever it last said.
     let state = match archive.state {
-        ArchiveState::Running if !archive.is_running(now_ms) => "failed",
-        other => other.as_str(),
+        ArchiveState::Running if !archive.is_running(now_ms) => ArchiveState::Failed,
+        other => other,
     };
     let counts: Vec<u64> = archive
         .detail
@@ -400,7 +401,7 @@ fn view_of(archive: &StoredArchive, now_ms: i64) -> ArchiveView {
     ArchiveView {
         id: archive.id.clone(),
         name: archive.name.clone(),
-        state: state.to_owned(),
+        state,
         files_total: archive.files_total.max(0) as u64,
         files_done: archive.files_done.clamp(0, archive.files_total.max(0)) as u64,
         bytes: archive.bytes.max(0) as u64,
